@@ -1,0 +1,236 @@
+"""The catalog's tables, declared once.
+
+Each table has an Arrow schema, the columns it is partitioned by (hive,
+``label=/split=``) and the columns its rows are sorted by. Parquet is written
+only through :mod:`seamless_catalog.store`, which casts to these schemas.
+
+Portable profile: signed integers, plain strings, DOUBLE seconds, UTC
+microsecond timestamps, LIST but no MAP; partitions only on text columns.
+Every table carries ``source_unit``: the ingest unit (a tar, an archive folder,
+a CSV...) its rows came from, so that a re-ingest replaces exactly those rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+S = pa.string()
+I32 = pa.int32()
+I64 = pa.int64()
+F64 = pa.float64()
+B = pa.bool_()
+TS = pa.timestamp("us", tz="UTC")
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    schema: pa.Schema
+    partition_by: tuple[str, ...] = ()
+    sort_by: tuple[str, ...] = ()
+    # columns identifying "the same thing" across units: rows for a key that a
+    # newer unit provides replace the older rows (e.g. a file's VAD from a tar
+    # replaces the same file's VAD read earlier from the CDN layout)
+    replace_key: str | None = None
+    description: str = ""
+
+    @property
+    def file_schema(self) -> pa.Schema:
+        """Schema of the columns stored inside the Parquet files (partition columns live in paths)."""
+        return pa.schema([f for f in self.schema if f.name not in self.partition_by])
+
+
+def _t(name, fields, description, partition=True, sort=("file_id",), replace_key="file_id"):
+    cols = list(fields)
+    if partition:
+        cols += [("label", S), ("split", S)]
+    cols.append(("source_unit", S))
+    return Table(
+        name=name,
+        schema=pa.schema(cols),
+        partition_by=("label", "split") if partition else (),
+        sort_by=tuple(sort),
+        replace_key=replace_key,
+        description=description,
+    )
+
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in [
+        _t(
+            "files",
+            [
+                ("file_id", S), ("vendor", S), ("session", S), ("prompt_hash", S),
+                ("participant", S), ("session_key", S), ("interaction_key", S),
+                ("batch_idx", I32), ("archive_idx", I32),
+                ("has_imitator_movement", B), ("has_annotation_1p", B), ("has_annotation_3p", B),
+                ("archive_path", S), ("filelist_line", I64),
+            ],
+            "one row per filelist.csv row (flags null for the 5-column filelist)",
+            replace_key=None,
+        ),
+        _t(
+            "prompts",
+            [
+                ("row_index", I64), ("prompt_hash", S), ("prompt_id_unique", S),
+                ("participant_a_prompt_text", S), ("participant_b_prompt_text", S),
+                ("ipc_a", S), ("ipc_b", S), ("interaction_type", S),
+            ],
+            "interactions.csv: one row per prompt pair, prompt_hash as 8-char text",
+            partition=False, sort=("prompt_hash",), replace_key=None,
+        ),
+        _t(
+            "participants",
+            [
+                ("vendor", S), ("participant", S),
+                ("extraversion", F64), ("agreeableness", F64), ("conscientiousness", F64),
+                ("neuroticism", F64), ("openness", F64), ("bfi2_disclosed", B),
+            ],
+            "participants.csv keyed by (vendor 'V00', participant '0947'/'0844A'); BFI-2 null when Undisclosed",
+            partition=False, sort=("vendor", "participant"), replace_key=None,
+        ),
+        _t(
+            "relationships",
+            [
+                ("vendor", S), ("session", S), ("session_key", S),
+                ("relationship", S), ("relationship_detail", S),
+            ],
+            "relationships.csv keyed by session_key 'V03_S1805'",
+            partition=False, sort=("session_key",), replace_key=None,
+        ),
+        _t(
+            "documents",
+            [
+                ("file_id", S), ("origin", S), ("json_id", S),
+                ("transcript_present", B), ("vad_present", B), ("annotation_types", pa.list_(S)),
+                ("extra_keys", pa.list_(S)), ("indent", I32), ("bytes", I64),
+            ],
+            "one row per per-file metadata document read (merged .json, or the CDN's JSONL set)",
+        ),
+        _t(
+            "transcript_segments",
+            [
+                ("file_id", S), ("segment_idx", I32), ("start_s", F64), ("end_s", F64),
+                ("text", S), ("n_words", I32),
+            ],
+            "metadata:transcript segments, times in seconds from the start of the file",
+            sort=("file_id", "segment_idx"),
+        ),
+        _t(
+            "transcript_words",
+            [
+                ("file_id", S), ("segment_idx", I32), ("word_idx", I32), ("word", S),
+                ("start_s", F64), ("end_s", F64), ("score", F64),
+            ],
+            "words of each transcript segment; times and score null where the source has none",
+            sort=("file_id", "segment_idx", "word_idx"),
+        ),
+        _t(
+            "vad_segments",
+            [("file_id", S), ("segment_idx", I32), ("start_s", F64), ("end_s", F64)],
+            "metadata:vad speech segments as given (seconds, float noise kept)",
+            sort=("file_id", "segment_idx"),
+        ),
+        _t(
+            "annotations",
+            [
+                ("file_id", S), ("annotation_type", S), ("annotation_idx", I32), ("text", S),
+                ("start_s", F64), ("end_s", F64),
+            ],
+            "annotations:1P-IS..3P-V moments of interest; idx is the line order in the source",
+            sort=("file_id", "annotation_type", "annotation_idx"),
+        ),
+        _t(
+            "members",
+            [
+                ("archive_path", S), ("member", S), ("file_id", S), ("ext", S),
+                ("member_idx", I32), ("offset_header", I64), ("offset_data", I64), ("size", I64),
+            ],
+            "tar member index: data bytes of each member are [offset_data, offset_data+size)",
+            sort=("archive_path", "member_idx"), replace_key="archive_path",
+        ),
+        _t(
+            "features",
+            [
+                ("file_id", S), ("key", S), ("dtype", S), ("shape", pa.list_(I64)),
+                ("n_frames", I64),
+            ],
+            "NPZ inventory from the array headers: key 'smplh:body_pose', dtype, shape",
+            sort=("file_id", "key"),
+        ),
+        _t(
+            "media",
+            [
+                ("file_id", S), ("ext", S), ("bytes", I64), ("sample_rate", I32),
+                ("channels", I32), ("sample_format", S), ("n_samples", I64),
+                ("duration_s", F64), ("placeholder", B), ("origin", S),
+            ],
+            "facts read from media headers only (wav fmt/data, mp4 mvhd, npz frames)",
+            sort=("file_id", "ext"),
+        ),
+        _t(
+            "ingest_issues",
+            [
+                ("run_id", S), ("source", S), ("location", S), ("file_id", S),
+                ("severity", S), ("reason", S),
+            ],
+            "records that were quarantined or repaired: where (file and line, or member) and why",
+            partition=False, sort=("source_unit", "location"), replace_key=None,
+        ),
+        _t(
+            "ingest_runs",
+            [
+                ("run_id", S), ("started_at", TS), ("finished_at", TS), ("sources", pa.list_(S)),
+                ("n_units_parsed", I64), ("n_units_unchanged", I64), ("n_units_removed", I64),
+                ("n_issues", I64), ("status", S),
+            ],
+            "one row per ingest run",
+            partition=False, sort=("started_at",), replace_key=None,
+        ),
+        _t(
+            "units",
+            [
+                ("source", S), ("kind", S), ("fingerprint", S), ("run_id", S),
+                ("ingested_at", TS),
+            ],
+            "what each ingest unit was when last parsed; an unchanged fingerprint is not re-parsed",
+            partition=False, sort=("source_unit",), replace_key=None,
+        ),
+    ]
+}
+
+
+def table(name: str) -> Table:
+    return TABLES[name]
+
+
+_DUCK = {
+    pa.string(): "VARCHAR",
+    pa.int32(): "INTEGER",
+    pa.int64(): "BIGINT",
+    pa.float64(): "DOUBLE",
+    pa.bool_(): "BOOLEAN",
+    TS: "TIMESTAMP WITH TIME ZONE",
+}
+
+
+def duckdb_type(t: pa.DataType) -> str:
+    if pa.types.is_list(t):
+        return duckdb_type(t.value_type) + "[]"
+    return _DUCK[t]
+
+
+def empty_select_sql(name: str) -> str:
+    """A typed, empty relation for a table that has no rows yet."""
+    cols = ", ".join(
+        f"CAST(NULL AS {duckdb_type(f.type)}) AS {quote_ident(f.name)}" for f in TABLES[name].schema
+    )
+    return f"SELECT {cols} WHERE false"
+
+
+def quote_ident(name: str) -> str:
+    """Quote one SQL identifier; the only place identifiers are quoted."""
+    return '"' + name.replace('"', '""') + '"'
