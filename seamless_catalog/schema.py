@@ -30,10 +30,11 @@ class Table:
     schema: pa.Schema
     partition_by: tuple[str, ...] = ()
     sort_by: tuple[str, ...] = ()
-    # columns identifying "the same thing" across units: rows for a key that a
-    # newer unit provides replace the older rows (e.g. a file's VAD from a tar
-    # replaces the same file's VAD read earlier from the CDN layout)
+    # Rows are replaced by unit; besides, a newer unit that covers a key (a file_id
+    # in its ``replace_from`` rows) replaces older rows of that key from other units:
+    # a file's VAD read from a tar replaces the same file's VAD read from the CDN.
     replace_key: str | None = None
+    replace_from: str | None = None
     description: str = ""
 
     @property
@@ -42,7 +43,8 @@ class Table:
         return pa.schema([f for f in self.schema if f.name not in self.partition_by])
 
 
-def _t(name, fields, description, partition=True, sort=("file_id",), replace_key="file_id"):
+def _t(name, fields, description, partition=True, sort=("file_id",), replace_key="file_id",
+       replace_from="documents"):
     cols = list(fields)
     if partition:
         cols += [("label", S), ("split", S)]
@@ -53,6 +55,7 @@ def _t(name, fields, description, partition=True, sort=("file_id",), replace_key
         partition_by=("label", "split") if partition else (),
         sort_by=tuple(sort),
         replace_key=replace_key,
+        replace_from=replace_from if replace_key else None,
         description=description,
     )
 
@@ -151,6 +154,7 @@ TABLES: dict[str, Table] = {
             ],
             "tar member index: data bytes of each member are [offset_data, offset_data+size)",
             sort=("archive_path", "member_idx"), replace_key="archive_path",
+            replace_from="members",
         ),
         _t(
             "features",
@@ -159,7 +163,7 @@ TABLES: dict[str, Table] = {
                 ("n_frames", I64),
             ],
             "NPZ inventory from the array headers: key 'smplh:body_pose', dtype, shape",
-            sort=("file_id", "key"),
+            sort=("file_id", "key"), replace_from="media",
         ),
         _t(
             "media",
@@ -169,7 +173,7 @@ TABLES: dict[str, Table] = {
                 ("duration_s", F64), ("placeholder", B), ("origin", S),
             ],
             "facts read from media headers only (wav fmt/data, mp4 mvhd, npz frames)",
-            sort=("file_id", "ext"),
+            sort=("file_id", "ext"), replace_from="media",
         ),
         _t(
             "ingest_issues",

@@ -1,0 +1,57 @@
+"""Settings in one place: built from arguments and the environment, then frozen.
+
+Nothing else in the package reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from typing import Mapping
+
+ASSETS_BASE_URL = "https://raw.githubusercontent.com/facebookresearch/seamless_interaction/main/assets"
+CDN_BASE_URL = "https://dl.fbaipublicfiles.com/seamless_interaction"
+HF_REPO = "facebook/seamless-interaction"
+HF_ENDPOINT = "https://huggingface.co"
+ASSET_NAMES = ("interactions", "participants", "relationships")
+
+
+@dataclass(frozen=True)
+class Settings:
+    hf_endpoint: str = HF_ENDPOINT
+    hf_token: str | None = None
+    aws_endpoint_url: str | None = None
+    cdn_base_url: str = CDN_BASE_URL
+    assets_base_url: str = ASSETS_BASE_URL
+    debug: bool = False
+    progress: bool = True
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def filelist_url(self) -> str:
+        return f"{self.assets_base_url}/filelist.csv"
+
+    def with_(self, **changes) -> Settings:
+        return replace(self, **changes)
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_env(env: Mapping[str, str] | None = None, **overrides) -> Settings:
+    """Settings from the environment (``HF_ENDPOINT``, ``HF_TOKEN``, ``AWS_ENDPOINT_URL``,
+    ``SEAMLESS_CATALOG_CDN``, ``SEAMLESS_CATALOG_ASSETS``, ``SEAMLESS_CATALOG_DEBUG``,
+    ``SEAMLESS_CATALOG_PROGRESS``), then explicit overrides (``None`` values are ignored)."""
+    env = os.environ if env is None else env
+    s = Settings(
+        hf_endpoint=env.get("HF_ENDPOINT", HF_ENDPOINT).rstrip("/"),
+        hf_token=env.get("HF_TOKEN") or None,
+        aws_endpoint_url=env.get("AWS_ENDPOINT_URL") or None,
+        cdn_base_url=env.get("SEAMLESS_CATALOG_CDN", CDN_BASE_URL).rstrip("/"),
+        assets_base_url=env.get("SEAMLESS_CATALOG_ASSETS", ASSETS_BASE_URL).rstrip("/"),
+        debug=_flag(env.get("SEAMLESS_CATALOG_DEBUG")),
+        progress=env.get("SEAMLESS_CATALOG_PROGRESS", "1") != "0",
+        extra={k: v for k, v in env.items() if k.startswith("AWS_")},
+    )
+    return s.with_(**{k: v for k, v in overrides.items() if v is not None})

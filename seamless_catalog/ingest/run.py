@@ -1,0 +1,208 @@
+"""One ingest run: list units, parse the changed ones into staging, merge, commit.
+
+Incremental: a unit whose fingerprint equals the one recorded in the ``units``
+table is not parsed again; a run with nothing changed only records itself.
+Atomic: the new snapshot becomes visible in one rename (see :mod:`..store`).
+Resumable: parsed rows are staged in whole batches; a killed run's batches are
+reused by the next run for every unit that has not changed since.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Sequence
+
+import pyarrow as pa
+from tqdm import tqdm
+
+from .. import catalog, schema, store, views
+from ..config import Settings, from_env
+from ..errors import CatalogError
+from . import sources as source_registry
+from .staging import Staging
+from .units import RowSink, Unit
+
+BATCH_ROWS = 500_000  # rows held in memory before a staging batch is written
+BATCH_UNITS = 2_000
+SAMPLE_ISSUES = 20
+ALWAYS_WRITTEN = ("units", "ingest_runs")
+
+
+@dataclass
+class IngestResult:
+    run_id: str
+    snapshot: int
+    n_units_parsed: int
+    n_units_unchanged: int
+    n_units_removed: int
+    n_errors: int  # records quarantined in this run
+    n_warnings: int
+    issues: list[tuple[str, str]] = field(default_factory=list)  # a sample: (location, reason)
+    rows: dict[str, int] = field(default_factory=dict)  # rows per table written this run
+
+    @property
+    def ok(self) -> bool:
+        return self.n_errors == 0
+
+
+def ingest(
+    catalog_dir: str | Path,
+    sources: Sequence[str] = (),
+    *,
+    filelist: str | None = None,
+    assets: str | None = None,
+    settings: Settings | None = None,
+) -> IngestResult:
+    """Ingest ``sources`` (and the filelist and asset CSVs) into the catalog at ``catalog_dir``.
+
+    ``filelist``/``assets`` default to what the catalog already holds, else to a
+    ``filelist.csv`` inside ``assets``, else to the official public locations.
+    """
+    settings = settings or from_env()
+    root = Path(catalog_dir)
+    with store.write_lock(root):
+        return _Run(root, settings).run(sources, filelist, assets)
+
+
+class _Run:
+    def __init__(self, root: Path, settings: Settings) -> None:
+        self.root = root
+        self.settings = settings
+        self.run_id = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+        self.started = datetime.now(timezone.utc)
+        self.con = catalog.connect()
+        self.writer = store.SnapshotWriter(root, self.con)
+        self.previous = self.writer.previous
+
+    def _previous_units(self) -> dict[str, tuple[str, str]]:
+        """unit key -> (source, fingerprint), as of the current snapshot."""
+        rel = store.select_sql("units", self._old_files("units"))
+        rows = self.con.execute(f"SELECT source_unit, source, fingerprint FROM ({rel})").fetchall()
+        return {k: (s, f) for k, s, f in rows}
+
+    def _old_files(self, name: str) -> list[Path]:
+        return self.previous.files(self.root, name) if self.previous else []
+
+    def run(self, locations: Sequence[str], filelist: str | None, assets: str | None):
+        prev_units = self._previous_units()
+        srcs = source_registry.resolve(locations, filelist, assets, prev_units, self.settings)
+        listed: list[Unit] = [u for s in srcs for u in s.units()]
+        keys = {u.key for u in listed}
+        roots = {s.location for s in srcs}
+        to_parse = [u for u in listed if prev_units.get(u.key, ("", ""))[1] != u.fingerprint]
+        removed = sorted(k for k, (src, _) in prev_units.items() if src in roots and k not in keys)
+        staging = Staging(self.root)
+        self._parse(to_parse, staging)
+        self._register_units(to_parse)
+        rows = self._merge(to_parse, removed, staging)
+        n_err, n_warn, sample = self._issue_counts(to_parse)
+        self._write_run_row(locations, filelist, assets, to_parse, listed, removed, n_err)
+        manifest = self.writer.commit(self.run_id)
+        views.write_catalog_duckdb(self.root, manifest)
+        store.collect_garbage(self.root)
+        store.clear_staging(self.root)
+        return IngestResult(self.run_id, manifest.snapshot, len(to_parse),
+                            len(listed) - len(to_parse), len(removed), n_err, n_warn, sample, rows)
+
+    # -- parse ---------------------------------------------------------------------------
+    def _parse(self, units: list[Unit], staging: Staging) -> None:
+        sink, batch = RowSink(self.run_id), []
+        todo = [u for u in units if not staging.is_done(u)]
+        bar = tqdm(todo, desc="ingest", unit="unit", disable=not self.settings.progress,
+                   leave=False)
+        for unit in bar:
+            sink.begin(unit)
+            try:
+                unit.parse(sink)
+            except (CatalogError, OSError) as e:
+                sink.issue(unit.key, str(e))
+            batch.append(unit)
+            if sink.n_rows >= BATCH_ROWS or len(batch) >= BATCH_UNITS:
+                staging.write(batch, sink)
+                sink, batch = RowSink(self.run_id), []
+        staging.write(batch, sink)
+
+    # -- merge ---------------------------------------------------------------------------
+    def _merge(self, parsed: list[Unit], removed: list[str], staging: Staging) -> dict[str, int]:
+        replaced = [u.key for u in parsed] + removed
+        self.con.register("_parsed", pa.table({"unit": [u.key for u in parsed]}))
+        self.con.register("_replaced", pa.table({"unit": pa.array(replaced, pa.string())}))
+        rows: dict[str, int] = {}
+        for t in schema.TABLES.values():
+            if t.name == "ingest_runs":
+                continue
+            sql = self._merged_sql(t, staging)
+            if sql is not None:
+                rows[t.name] = self.writer.write_table(t.name, sql)
+        return rows
+
+    def _staged_sql(self, name: str, staging: Staging) -> str | None:
+        files = staging.files(name)
+        if not files:
+            return None
+        paths = ", ".join(store.sql_literal(p) for p in files)
+        return (f"SELECT * FROM read_parquet([{paths}], union_by_name = true) "
+                "WHERE source_unit IN (SELECT unit FROM _parsed)")
+
+    def _merged_sql(self, t: schema.Table, staging: Staging) -> str | None:
+        old = store.select_sql(t.name, self._old_files(t.name))
+        keep = f"SELECT * FROM ({old}) o WHERE source_unit NOT IN (SELECT unit FROM _replaced)"
+        staged = self._staged_sql(t.name, staging)
+        cover = self._staged_sql(t.replace_from, staging) if t.replace_from else None
+        if cover is not None:
+            k = schema.quote_ident(t.replace_key)
+            keep += f" AND o.{k} NOT IN (SELECT DISTINCT {k} FROM ({cover}))"
+        touched = staged is not None or cover is not None or t.name in ALWAYS_WRITTEN
+        if not touched:
+            hit = self.con.execute(
+                f"SELECT count(*) FROM ({old}) WHERE source_unit IN (SELECT unit FROM _replaced)"
+            ).fetchone()[0]
+            if not hit:
+                return None  # the table keeps its files
+        if t.name == "units":
+            return f"{keep} UNION ALL BY NAME {self._new_units_sql()}"
+        return keep if staged is None else f"{keep} UNION ALL BY NAME {staged}"
+
+    def _new_units_sql(self) -> str:
+        return ("SELECT unit AS source_unit, source, kind, fingerprint, "
+                f"{store.sql_literal(self.run_id)} AS run_id, now() AS ingested_at FROM _units_new")
+
+    # -- bookkeeping ---------------------------------------------------------------------
+    def _register_units(self, parsed: list[Unit]) -> None:
+        self.con.register("_units_new", pa.table({
+            "unit": pa.array([u.key for u in parsed], pa.string()),
+            "source": pa.array([u.source for u in parsed], pa.string()),
+            "kind": pa.array([u.kind for u in parsed], pa.string()),
+            "fingerprint": pa.array([u.fingerprint for u in parsed], pa.string()),
+        }))
+
+    def _issue_counts(self, parsed: list[Unit]) -> tuple[int, int, list[tuple[str, str]]]:
+        rel = store.select_sql("ingest_issues", self._writer_files("ingest_issues"))
+        where = f"FROM ({rel}) WHERE run_id = {store.sql_literal(self.run_id)}"
+        n_err, n_warn = self.con.execute(
+            f"SELECT count(*) FILTER (severity = 'error'), count(*) FILTER (severity <> 'error') "
+            f"{where}").fetchone()
+        sample = self.con.execute(
+            f"SELECT location, reason {where} ORDER BY severity, location LIMIT {SAMPLE_ISSUES}"
+        ).fetchall()
+        return n_err, n_warn, sample
+
+    def _writer_files(self, name: str) -> list[Path]:
+        return [self.root / p for p in self.writer.tables.get(name, [])]
+
+    def _write_run_row(self, locations, filelist, assets, parsed, listed, removed, n_err) -> None:
+        now = datetime.now(timezone.utc)
+        given = [*(locations or []), *(x for x in (filelist, assets) if x)]
+        row = pa.table({
+            "run_id": [self.run_id], "started_at": pa.array([self.started], schema.TS),
+            "finished_at": pa.array([now], schema.TS), "sources": [given],
+            "n_units_parsed": [len(parsed)], "n_units_unchanged": [len(listed) - len(parsed)],
+            "n_units_removed": [len(removed)], "n_issues": [n_err],
+            "status": ["completed_with_issues" if n_err else "completed"], "source_unit": ["run"],
+        })
+        self.con.register("_run_row", row)
+        old = store.select_sql("ingest_runs", self._old_files("ingest_runs"))
+        self.writer.write_table("ingest_runs", f"{old} UNION ALL BY NAME SELECT * FROM _run_row")

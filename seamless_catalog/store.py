@@ -1,0 +1,214 @@
+"""The catalog directory on disk: immutable Parquet files and one manifest that names them.
+
+Layout of a catalog directory::
+
+    manifest.json            the current snapshot: which Parquet files make each table
+    manifest.prev.json       the snapshot before it (its files are kept for readers in flight)
+    catalog.duckdb           views over the current snapshot, for any DuckDB client
+    data/<table>/<token>/    Parquet files, hive-partitioned label=/split= where rows belong to files
+    staging/                 rows parsed by an ingest that has not committed yet (resumable)
+    .lock                    held (flock) by the one ingest allowed to write
+
+A snapshot becomes visible in one ``os.replace`` of ``manifest.json``; files are
+never modified after they are written, so a reader (or a kill -9 at any moment)
+sees the previous catalog or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+from . import schema
+from .errors import CatalogLocked, CatalogNotFound
+
+MANIFEST = "manifest.json"
+PREVIOUS = "manifest.prev.json"
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Manifest:
+    snapshot: int
+    run_id: str
+    created_at: str
+    tables: dict[str, list[str]] = field(default_factory=dict)  # paths relative to the catalog
+    format_version: int = FORMAT_VERSION
+
+    def files(self, root: Path, name: str) -> list[Path]:
+        return [root / p for p in self.tables.get(name, [])]
+
+
+def read_manifest(root: Path, name: str = MANIFEST) -> Manifest | None:
+    path = Path(root) / name
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    return Manifest(**data)
+
+
+def require_manifest(root: Path) -> Manifest:
+    m = read_manifest(root)
+    if m is None:
+        raise CatalogNotFound(root)
+    return m
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to a unique temp file beside ``path``, fsync, rename over ``path``."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def write_lock(root: Path) -> Iterator[None]:
+    """Hold the catalog's writer lock; the kernel drops it if the process dies."""
+    root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise CatalogLocked(root) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def sql_literal(value: str) -> str:
+    """A SQL string literal; used only for paths this module made (views cannot bind parameters)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def select_sql(name: str, files: list[Path]) -> str:
+    """SELECT over one table's Parquet files, columns in declared order."""
+    t = schema.table(name)
+    if not files:
+        return schema.empty_select_sql(name)
+    cols = ", ".join(schema.quote_ident(f.name) for f in t.schema)
+    paths = ", ".join(sql_literal(p) for p in files)
+    opts = "hive_partitioning = false"
+    if t.partition_by:
+        types = ", ".join(f"{sql_literal(c)}: 'VARCHAR'" for c in t.partition_by)
+        opts = f"hive_partitioning = true, hive_types = {{{types}}}"
+    return f"SELECT {cols} FROM read_parquet([{paths}], {opts})"
+
+
+class SnapshotWriter:
+    """Writes the tables of the next snapshot, then commits it in one rename."""
+
+    def __init__(self, root: Path, con: duckdb.DuckDBPyConnection) -> None:
+        self.root = Path(root)
+        self.con = con
+        self.previous = read_manifest(self.root)
+        self.tables: dict[str, list[str]] = dict(self.previous.tables) if self.previous else {}
+
+    def write_table(self, name: str, relation_sql: str) -> int:
+        """Write the rows of ``relation_sql`` (any columns superset of the table's) as table
+        ``name``: cast to the declared schema, sorted, zstd, hive-partitioned. Returns rows."""
+        t = schema.table(name)
+        token = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
+        out = self.root / "data" / name / token
+        out.parent.mkdir(parents=True, exist_ok=True)
+        casts = ", ".join(
+            f"CAST({schema.quote_ident(f.name)} AS {schema.duckdb_type(f.type)}) "
+            f"AS {schema.quote_ident(f.name)}"
+            for f in t.schema
+        )
+        order = ", ".join(schema.quote_ident(c) for c in t.partition_by + t.sort_by)
+        body = f"SELECT {casts} FROM ({relation_sql}) ORDER BY {order}"
+        n = self.con.execute(f"SELECT count(*) FROM ({relation_sql})").fetchone()[0]
+        files: list[Path] = []
+        if n:
+            if t.partition_by:
+                parts = ", ".join(schema.quote_ident(c) for c in t.partition_by)
+                self.con.execute(
+                    f"COPY ({body}) TO {sql_literal(out)} "
+                    f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({parts}))"
+                )
+                files = sorted(out.rglob("*.parquet"))
+            else:
+                out.mkdir()
+                target = out / "data_0.parquet"
+                self.con.execute(
+                    f"COPY ({body}) TO {sql_literal(target)} (FORMAT parquet, COMPRESSION zstd)"
+                )
+                files = [target]
+        for f in files:
+            _fsync_file(f)
+        self.tables[name] = [str(f.relative_to(self.root)) for f in files]
+        return n
+
+    def commit(self, run_id: str) -> Manifest:
+        manifest = Manifest(
+            snapshot=(self.previous.snapshot + 1) if self.previous else 1,
+            run_id=run_id,
+            created_at=datetime.now(timezone.utc).isoformat(),
+            tables=self.tables,
+        )
+        if self.previous is not None:
+            write_atomic(self.root / PREVIOUS, _dump(self.previous))
+        write_atomic(self.root / MANIFEST, _dump(manifest))
+        return manifest
+
+
+def _dump(m: Manifest) -> bytes:
+    return json.dumps(asdict(m), indent=1, sort_keys=True).encode()
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
+
+
+def collect_garbage(root: Path) -> int:
+    """Remove data files that neither the current nor the previous manifest names."""
+    keep: set[Path] = set()
+    for name in (MANIFEST, PREVIOUS):
+        m = read_manifest(root, name)
+        if m:
+            keep.update((root / p).resolve() for files in m.tables.values() for p in files)
+    removed = 0
+    data = root / "data"
+    if not data.exists():
+        return 0
+    for path in data.rglob("*.parquet"):
+        if path.resolve() not in keep:
+            path.unlink()
+            removed += 1
+    for d in sorted((p for p in data.rglob("*") if p.is_dir()), reverse=True):
+        with contextlib.suppress(OSError):
+            d.rmdir()  # only empty ones
+    return removed
+
+
+def clear_staging(root: Path) -> None:
+    shutil.rmtree(root / "staging", ignore_errors=True)
