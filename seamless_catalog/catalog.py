@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import duckdb
 
@@ -46,11 +47,16 @@ class Catalog:
         return self.manifest.snapshot if self.manifest else 0
 
     def sql(self, query: str, params: Sequence[Any] | dict[str, Any] | None = None):
-        """Run SQL over the views; returns a DuckDB relation (``.pl()``, ``.arrow()``, ``.df()``)."""
+        """Run SQL over the views; a DuckDB relation (``.pl()``, ``.arrow()``, ``.df()``)."""
         try:
             return self.con.sql(query, params=params)
         except duckdb.Error as e:
             raise QueryError(f"query failed: {e}") from e
+
+    def value(self, query: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
+        """The first column of the first row of ``query`` (None when it returns no row)."""
+        rows = self.sql(query, params).limit(1).fetchall()
+        return rows[0][0] if rows else None
 
     def views(self) -> list[tuple[str, str]]:
         """(name, description) of every view, in the order they are defined."""

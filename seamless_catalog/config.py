@@ -6,10 +6,12 @@ Nothing else in the package reads ``os.environ``.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Mapping
 
-ASSETS_BASE_URL = "https://raw.githubusercontent.com/facebookresearch/seamless_interaction/main/assets"
+ASSETS_BASE_URL = (
+    "https://raw.githubusercontent.com/facebookresearch/seamless_interaction/main/assets"
+)
 CDN_BASE_URL = "https://dl.fbaipublicfiles.com/seamless_interaction"
 HF_REPO = "facebook/seamless-interaction"
 HF_ENDPOINT = "https://huggingface.co"

@@ -63,3 +63,18 @@ class CatalogLocked(CatalogError):
             f"another ingest is writing {path}: wait for it to finish "
             "(if none is running, the lock is stale and is taken over automatically)"
         )
+
+
+class MediaFormatError(CatalogError, ValueError):
+    """One media file (wav, mp4, npz) is not what its name says or cannot be parsed.
+
+    Raised by ``probes``; the ingest quarantines the record and keeps going.
+    """
+
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(
+            f"not a readable {kind} file: {reason} "
+            f"(check that the file is complete and really {kind} data; re-download it if not)"
+        )
+        self.kind = kind
+        self.reason = reason

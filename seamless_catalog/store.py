@@ -5,7 +5,7 @@ Layout of a catalog directory::
     manifest.json            the current snapshot: which Parquet files make each table
     manifest.prev.json       the snapshot before it (its files are kept for readers in flight)
     catalog.duckdb           views over the current snapshot, for any DuckDB client
-    data/<table>/<token>/    Parquet files, hive-partitioned label=/split= where rows belong to files
+    data/<table>/<token>/    Parquet files, hive-partitioned label=/split= for per-file rows
     staging/                 rows parsed by an ingest that has not committed yet (resumable)
     .lock                    held (flock) by the one ingest allowed to write
 
@@ -22,10 +22,10 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 

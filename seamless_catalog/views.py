@@ -77,7 +77,9 @@ def apply_views(con: duckdb.DuckDBPyConnection, files: tuple[ViewFile, ...] | No
 
 def base_view_sql(root: Path, manifest: store.Manifest | None, name: str) -> str:
     files = manifest.files(root, name) if manifest else []
-    return f"CREATE OR REPLACE VIEW raw.{schema.quote_ident(name)} AS {store.select_sql(name, files)}"
+    return (
+        f"CREATE OR REPLACE VIEW raw.{schema.quote_ident(name)} AS {store.select_sql(name, files)}"
+    )
 
 
 def create_base_views(
@@ -97,8 +99,10 @@ def write_catalog_duckdb(root: Path, manifest: store.Manifest) -> Path:
     try:
         create_base_views(con, root.resolve(), manifest)
         apply_views(con)
-        con.execute("CREATE TABLE raw._snapshot AS SELECT ? AS snapshot, ? AS run_id",
-                    [manifest.snapshot, manifest.run_id])
+        con.execute(
+            "CREATE TABLE raw._snapshot AS SELECT ? AS snapshot, ? AS run_id",
+            [manifest.snapshot, manifest.run_id],
+        )
     finally:
         con.close()
     tmp.replace(target)

@@ -7,8 +7,8 @@ Keys stay text; vendor ids are normalised to ``V00`` (participants.csv writes
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from .. import locations
 from ..config import ASSET_NAMES
@@ -17,8 +17,12 @@ from . import csvtext
 from .units import Sink, Unit, content_fingerprint
 
 TRAITS = ("extraversion", "agreeableness", "conscientiousness", "neuroticism", "openness")
-INTERACTION_TYPES = ("ipc_conversation", "grounded_gesture", "collaborative_storytelling",
-                     "charades")
+INTERACTION_TYPES = (
+    "ipc_conversation",
+    "grounded_gesture",
+    "collaborative_storytelling",
+    "charades",
+)
 UNDISCLOSED = "Undisclosed"
 _VENDOR = re.compile(r"^V?(\d{2})$")
 _PARTICIPANT = re.compile(r"^P?(\d{4}[A-Z]?)$")
@@ -50,8 +54,15 @@ def _unique(sink: Sink, seen: dict, key, where: str, line: int) -> bool:
 
 
 def parse_prompts(data: bytes, location: str, sink: Sink) -> None:
-    cols = ("prompt_hash", "prompt_id_unique", "participant_a_prompt_text",
-            "participant_b_prompt_text", "ipc_a", "ipc_b", "interaction_type")
+    cols = (
+        "prompt_hash",
+        "prompt_id_unique",
+        "participant_a_prompt_text",
+        "participant_b_prompt_text",
+        "ipc_a",
+        "ipc_b",
+        "interaction_type",
+    )
     header, recs = _records(data, location, sink, cols)
     index_col = header[0] if header[0] not in cols else None  # pandas' unnamed index
     seen: dict = {}
@@ -105,8 +116,13 @@ def parse_participants(data: bytes, location: str, sink: Sink) -> None:
             continue
         if not _unique(sink, seen, (vendor, participant), where, line):
             continue
-        sink.add("participants", vendor=vendor, participant=participant,
-                 bfi2_disclosed=all(v is not None for v in traits.values()), **traits)
+        sink.add(
+            "participants",
+            vendor=vendor,
+            participant=participant,
+            bfi2_disclosed=all(v is not None for v in traits.values()),
+            **traits,
+        )
 
 
 def parse_relationships(data: bytes, location: str, sink: Sink) -> None:
@@ -124,9 +140,14 @@ def parse_relationships(data: bytes, location: str, sink: Sink) -> None:
         key = f"{vendor}_S{session}"
         if not _unique(sink, seen, key, where, line):
             continue
-        sink.add("relationships", vendor=vendor, session=session, session_key=key,
-                 relationship=rec["relationship"].strip() or None,
-                 relationship_detail=rec["relationship_detail"].strip() or None)
+        sink.add(
+            "relationships",
+            vendor=vendor,
+            session=session,
+            session_key=key,
+            relationship=rec["relationship"].strip() or None,
+            relationship_detail=rec["relationship_detail"].strip() or None,
+        )
 
 
 PARSERS: dict[str, Callable[[bytes, str, Sink], None]] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Iterator
+from collections.abc import Iterator
 
 from .units import Sink
 
@@ -14,8 +14,9 @@ def decode(data: bytes, location: str, sink: Sink) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        sink.issue(location, f"invalid UTF-8 at byte {e.start}; replaced with U+FFFD", None,
-                   "warning")
+        sink.issue(
+            location, f"invalid UTF-8 at byte {e.start}; replaced with U+FFFD", None, "warning"
+        )
         return data.decode("utf-8-sig", errors="replace")
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .units import Sink
 
@@ -58,12 +59,20 @@ def add_vad(sink: Sink, file_id: str, label: str, split: str, items: Located) ->
         except Bad as e:
             sink.issue(loc, str(e), file_id)
             continue
-        sink.add("vad_segments", file_id=file_id, label=label, split=split, segment_idx=i,
-                 start_s=start, end_s=end)
+        sink.add(
+            "vad_segments",
+            file_id=file_id,
+            label=label,
+            split=split,
+            segment_idx=i,
+            start_s=start,
+            end_s=end,
+        )
 
 
-def _words(sink: Sink, file_id: str, label: str, split: str, seg_idx: int, loc: str,
-           words: Any) -> int:
+def _words(
+    sink: Sink, file_id: str, label: str, split: str, seg_idx: int, loc: str, words: Any
+) -> int:
     if words is None:
         return 0
     if not isinstance(words, list):
@@ -82,9 +91,18 @@ def _words(sink: Sink, file_id: str, label: str, split: str, seg_idx: int, loc: 
         except Bad as e:
             sink.issue(f"{loc}.words[{j}]", str(e), file_id)
             continue
-        sink.add("transcript_words", file_id=file_id, label=label, split=split,
-                 segment_idx=seg_idx, word_idx=j, word=text, start_s=start, end_s=end,
-                 score=score)
+        sink.add(
+            "transcript_words",
+            file_id=file_id,
+            label=label,
+            split=split,
+            segment_idx=seg_idx,
+            word_idx=j,
+            word=text,
+            start_s=start,
+            end_s=end,
+            score=score,
+        )
         n += 1
     return n
 
@@ -103,12 +121,22 @@ def add_transcript(sink: Sink, file_id: str, label: str, split: str, items: Loca
         except Bad as e:
             sink.issue(loc, str(e), file_id)
             continue
-        sink.add("transcript_segments", file_id=file_id, label=label, split=split,
-                 segment_idx=i, start_s=start, end_s=end, text=text, n_words=n_words)
+        sink.add(
+            "transcript_segments",
+            file_id=file_id,
+            label=label,
+            split=split,
+            segment_idx=i,
+            start_s=start,
+            end_s=end,
+            text=text,
+            n_words=n_words,
+        )
 
 
-def add_annotations(sink: Sink, file_id: str, label: str, split: str, kind: str,
-                    items: Located) -> None:
+def add_annotations(
+    sink: Sink, file_id: str, label: str, split: str, kind: str, items: Located
+) -> None:
     for i, (loc, item) in enumerate(items):
         try:
             a = _obj(item, "annotation")
@@ -120,8 +148,17 @@ def add_annotations(sink: Sink, file_id: str, label: str, split: str, kind: str,
         except Bad as e:
             sink.issue(loc, str(e), file_id)
             continue
-        sink.add("annotations", file_id=file_id, label=label, split=split,
-                 annotation_type=kind, annotation_idx=i, text=text, start_s=start, end_s=end)
+        sink.add(
+            "annotations",
+            file_id=file_id,
+            label=label,
+            split=split,
+            annotation_type=kind,
+            annotation_idx=i,
+            text=text,
+            start_s=start,
+            end_s=end,
+        )
 
 
 def _indent(data: bytes) -> int | None:
@@ -137,8 +174,9 @@ def _located(location: str, key: str, value: Any, sink: Sink, file_id: str) -> l
     if value is None:
         return []
     if not isinstance(value, list):
-        sink.issue(f"{location}#{key}", f"{key} is {type(value).__name__}, expected a list",
-                   file_id)
+        sink.issue(
+            f"{location}#{key}", f"{key} is {type(value).__name__}, expected a list", file_id
+        )
         return []
     return [(f"{location}#{key}[{i}]", v) for i, v in enumerate(value)]
 
@@ -155,8 +193,9 @@ def loads(data: bytes, location: str, sink: Sink, file_id: str | None) -> Any:
         return None
 
 
-def parse_merged(sink: Sink, data: bytes, file_id: str, label: str, split: str, location: str,
-                 origin: str) -> None:
+def parse_merged(
+    sink: Sink, data: bytes, file_id: str, label: str, split: str, location: str, origin: str
+) -> None:
     """One merged ``{file_id}.json``: id, metadata:transcript, metadata:vad, annotations:*."""
     doc = loads(data, location, sink, file_id)
     if doc is None:
@@ -165,22 +204,32 @@ def parse_merged(sink: Sink, data: bytes, file_id: str, label: str, split: str, 
         sink.issue(location, f"top level is {type(doc).__name__}, expected an object", file_id)
         return
     if doc.get("id") not in (None, file_id):
-        sink.issue(location, f"id {doc.get('id')!r} differs from the name {file_id}", file_id,
-                   "warning")
+        sink.issue(
+            location, f"id {doc.get('id')!r} differs from the name {file_id}", file_id, "warning"
+        )
     args = (sink, file_id, label, split)
     add_transcript(*args, _located(location, TRANSCRIPT, doc.get(TRANSCRIPT), sink, file_id))
     add_vad(*args, _located(location, VAD, doc.get(VAD), sink, file_id))
     kinds = []
     for key in sorted(k for k in doc if k.startswith(ANNOTATION_PREFIX)):
-        kind = key[len(ANNOTATION_PREFIX):]
+        kind = key[len(ANNOTATION_PREFIX) :]
         kinds.append(kind)
         add_annotations(*args, kind, _located(location, key, doc[key], sink, file_id))
     extra = sorted(k for k in doc if k not in KNOWN_KEYS and not k.startswith(ANNOTATION_PREFIX))
-    sink.add("documents", file_id=file_id, label=label, split=split, origin=origin,
-             json_id=doc.get("id") if isinstance(doc.get("id"), str) else None,
-             transcript_present=isinstance(doc.get(TRANSCRIPT), list),
-             vad_present=isinstance(doc.get(VAD), list), annotation_types=kinds,
-             extra_keys=extra, indent=_indent(data), bytes=len(data))
+    sink.add(
+        "documents",
+        file_id=file_id,
+        label=label,
+        split=split,
+        origin=origin,
+        json_id=doc.get("id") if isinstance(doc.get("id"), str) else None,
+        transcript_present=isinstance(doc.get(TRANSCRIPT), list),
+        vad_present=isinstance(doc.get(VAD), list),
+        annotation_types=kinds,
+        extra_keys=extra,
+        indent=_indent(data),
+        bytes=len(data),
+    )
 
 
 def jsonl(data: bytes, location: str, sink: Sink, file_id: str) -> list[tuple[str, Any]]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from .. import locations
 from ..errors import SourceFormatError
@@ -59,8 +59,9 @@ def parse(data: bytes, location: str, sink: Sink) -> None:
             sink.issue(where, str(e), fid or None)
             continue
         if fid in seen:
-            sink.issue(where, f"duplicate file_id, first listed at line {seen[fid]}; kept that",
-                       fid)
+            sink.issue(
+                where, f"duplicate file_id, first listed at line {seen[fid]}; kept that", fid
+            )
             continue
         seen[fid] = line
         sink.add(

@@ -10,10 +10,10 @@ reused by the next run for every unit that has not changed since.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Sequence
 
 import pyarrow as pa
 from tqdm import tqdm
@@ -104,15 +104,25 @@ class _Run:
         views.write_catalog_duckdb(self.root, manifest)
         store.collect_garbage(self.root)
         store.clear_staging(self.root)
-        return IngestResult(self.run_id, manifest.snapshot, len(to_parse),
-                            len(listed) - len(to_parse), len(removed), n_err, n_warn, sample, rows)
+        return IngestResult(
+            self.run_id,
+            manifest.snapshot,
+            len(to_parse),
+            len(listed) - len(to_parse),
+            len(removed),
+            n_err,
+            n_warn,
+            sample,
+            rows,
+        )
 
     # -- parse ---------------------------------------------------------------------------
     def _parse(self, units: list[Unit], staging: Staging) -> None:
         sink, batch = RowSink(self.run_id), []
         todo = [u for u in units if not staging.is_done(u)]
-        bar = tqdm(todo, desc="ingest", unit="unit", disable=not self.settings.progress,
-                   leave=False)
+        bar = tqdm(
+            todo, desc="ingest", unit="unit", disable=not self.settings.progress, leave=False
+        )
         for unit in bar:
             sink.begin(unit)
             try:
@@ -144,8 +154,10 @@ class _Run:
         if not files:
             return None
         paths = ", ".join(store.sql_literal(p) for p in files)
-        return (f"SELECT * FROM read_parquet([{paths}], union_by_name = true) "
-                "WHERE source_unit IN (SELECT unit FROM _parsed)")
+        return (
+            f"SELECT * FROM read_parquet([{paths}], union_by_name = true) "
+            "WHERE source_unit IN (SELECT unit FROM _parsed)"
+        )
 
     def _merged_sql(self, t: schema.Table, staging: Staging) -> str | None:
         old = store.select_sql(t.name, self._old_files(t.name))
@@ -167,24 +179,32 @@ class _Run:
         return keep if staged is None else f"{keep} UNION ALL BY NAME {staged}"
 
     def _new_units_sql(self) -> str:
-        return ("SELECT unit AS source_unit, source, kind, fingerprint, "
-                f"{store.sql_literal(self.run_id)} AS run_id, now() AS ingested_at FROM _units_new")
+        return (
+            "SELECT unit AS source_unit, source, kind, fingerprint, "
+            f"{store.sql_literal(self.run_id)} AS run_id, now() AS ingested_at FROM _units_new"
+        )
 
     # -- bookkeeping ---------------------------------------------------------------------
     def _register_units(self, parsed: list[Unit]) -> None:
-        self.con.register("_units_new", pa.table({
-            "unit": pa.array([u.key for u in parsed], pa.string()),
-            "source": pa.array([u.source for u in parsed], pa.string()),
-            "kind": pa.array([u.kind for u in parsed], pa.string()),
-            "fingerprint": pa.array([u.fingerprint for u in parsed], pa.string()),
-        }))
+        self.con.register(
+            "_units_new",
+            pa.table(
+                {
+                    "unit": pa.array([u.key for u in parsed], pa.string()),
+                    "source": pa.array([u.source for u in parsed], pa.string()),
+                    "kind": pa.array([u.kind for u in parsed], pa.string()),
+                    "fingerprint": pa.array([u.fingerprint for u in parsed], pa.string()),
+                }
+            ),
+        )
 
     def _issue_counts(self, parsed: list[Unit]) -> tuple[int, int, list[tuple[str, str]]]:
         rel = store.select_sql("ingest_issues", self._writer_files("ingest_issues"))
         where = f"FROM ({rel}) WHERE run_id = {store.sql_literal(self.run_id)}"
         n_err, n_warn = self.con.execute(
             f"SELECT count(*) FILTER (severity = 'error'), count(*) FILTER (severity <> 'error') "
-            f"{where}").fetchone()
+            f"{where}"
+        ).fetchone()
         sample = self.con.execute(
             f"SELECT location, reason {where} ORDER BY severity, location LIMIT {SAMPLE_ISSUES}"
         ).fetchall()
@@ -196,13 +216,20 @@ class _Run:
     def _write_run_row(self, locations, filelist, assets, parsed, listed, removed, n_err) -> None:
         now = datetime.now(timezone.utc)
         given = [*(locations or []), *(x for x in (filelist, assets) if x)]
-        row = pa.table({
-            "run_id": [self.run_id], "started_at": pa.array([self.started], schema.TS),
-            "finished_at": pa.array([now], schema.TS), "sources": [given],
-            "n_units_parsed": [len(parsed)], "n_units_unchanged": [len(listed) - len(parsed)],
-            "n_units_removed": [len(removed)], "n_issues": [n_err],
-            "status": ["completed_with_issues" if n_err else "completed"], "source_unit": ["run"],
-        })
+        row = pa.table(
+            {
+                "run_id": [self.run_id],
+                "started_at": pa.array([self.started], schema.TS),
+                "finished_at": pa.array([now], schema.TS),
+                "sources": [given],
+                "n_units_parsed": [len(parsed)],
+                "n_units_unchanged": [len(listed) - len(parsed)],
+                "n_units_removed": [len(removed)],
+                "n_issues": [n_err],
+                "status": ["completed_with_issues" if n_err else "completed"],
+                "source_unit": ["run"],
+            }
+        )
         self.con.register("_run_row", row)
         old = store.select_sql("ingest_runs", self._old_files("ingest_runs"))
         self.writer.write_table("ingest_runs", f"{old} UNION ALL BY NAME SELECT * FROM _run_row")

@@ -1,0 +1,260 @@
+"""The ``seamless-catalog`` command: a thin click layer over the library."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from . import __version__, config, output
+from .errors import CatalogError
+
+EXAMPLES = {
+    "ingest": """
+Example:
+
+  seamless-catalog ingest --catalog cat --filelist filelist.csv --assets assets/ hf/
+  seamless-catalog ingest --catalog cat ~/seamless/improvised/dev   # a local tree
+""",
+    "query": """
+Example:
+
+  seamless-catalog query --catalog cat "select * from pairs where relationship = 'familiar' limit 5"
+  seamless-catalog query --catalog cat "select * from turn_taking" --format parquet -o tt.parquet
+""",
+}
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+def run(fn: Callable[[], int | None]) -> None:
+    """Call ``fn``; map our errors to a message and an exit code (traceback when debugging)."""
+    debug = config.from_env().debug
+    try:
+        code = fn() or 0
+    except CatalogError as e:
+        if debug:
+            traceback.print_exc()
+        _fail(str(e), e.exit_code)
+    except KeyboardInterrupt:
+        _fail("interrupted; rerun the same command to resume", 130)
+    sys.exit(code)
+
+
+catalog_option = click.option(
+    "--catalog",
+    "catalog_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Catalog directory.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="seamless-catalog")
+def main() -> None:
+    """Query Meta's Seamless Interaction dataset with SQL, then download only what you need.
+
+    \b
+    Example:
+      seamless-catalog quickstart --catalog demo
+      seamless-catalog query --catalog demo "select * from turn_taking limit 5"
+    """
+
+
+@main.command()
+@catalog_option
+@click.option(
+    "--sample",
+    "sample_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write the generated sample release [default: CATALOG/sample].",
+)
+@click.option("--n-files", default=48, show_default=True, help="Files in the sample release.")
+@click.option("--seed", default=0, show_default=True)
+def quickstart(catalog_dir: Path, sample_dir: Path | None, n_files: int, seed: int) -> None:
+    """Generate a small sample release, ingest it, print a summary and example queries.
+
+    Runs offline: the sample is made by the package's own generator.
+
+    \b
+    Example:
+      seamless-catalog quickstart --catalog demo
+    """
+    from .quickstart import quickstart as do
+
+    def go() -> int:
+        result, text = do(catalog_dir, sample_dir=sample_dir, n_files=n_files, seed=seed)
+        click.echo(text)
+        return 0 if result.ok else 1
+
+    run(go)
+
+
+@main.command(epilog=EXAMPLES["ingest"])
+@catalog_option
+@click.option(
+    "--filelist",
+    help="filelist.csv path or URL [default: the one already ingested, "
+    "else ASSETS/filelist.csv, else the official one].",
+)
+@click.option(
+    "--assets",
+    help="Folder or URL holding interactions.csv, participants.csv, "
+    "relationships.csv [default: as already ingested, else the official ones].",
+)
+@click.argument("sources", nargs=-1)
+def ingest(catalog_dir: Path, filelist: str | None, assets: str | None, sources: tuple[str, ...]):
+    """Ingest SOURCES (local tree, .tar, folder of tars, per-file layout) into the catalog.
+
+    Unchanged sources are skipped; the catalog changes in one atomic step; bad records go
+    to the ingest_issues table and the run carries on (exit status 1 when any was found).
+    """
+    from .ingest.run import ingest as do
+
+    def go() -> int:
+        r = do(catalog_dir, sources, filelist=filelist, assets=assets)
+        click.echo(_ingest_summary(r))
+        return 0 if r.ok else 1
+
+    run(go)
+
+
+def _ingest_summary(r) -> str:
+    lines = [
+        f"snapshot {r.snapshot} (run {r.run_id}): {r.n_units_parsed} units parsed, "
+        f"{r.n_units_unchanged} unchanged, {r.n_units_removed} removed",
+        "rows written: " + (", ".join(f"{k} {v:,}" for k, v in r.rows.items()) or "none"),
+    ]
+    if r.n_errors or r.n_warnings:
+        lines.append(f"{r.n_errors} records quarantined, {r.n_warnings} warnings; first ones:")
+        lines += [f"  {loc}: {reason}" for loc, reason in r.issues]
+        lines.append("all of them: select * from raw.ingest_issues")
+    return "\n".join(lines)
+
+
+@main.command(epilog=EXAMPLES["query"])
+@catalog_option
+@click.argument("sql")
+@click.option(
+    "--format", "fmt", type=click.Choice(output.FORMATS), default="table", show_default=True
+)
+@click.option("-o", "--output", "output_path", help="Write to this file instead of stdout.")
+def query(catalog_dir: Path, sql: str, fmt: str, output_path: str | None) -> None:
+    """Run SQL over the catalog's views and print or save the result."""
+    from .catalog import Catalog
+
+    def go() -> int:
+        with Catalog.open(catalog_dir) as cat:
+            output.write(cat.sql(sql), fmt, output_path)
+        return 0
+
+    run(go)
+
+
+@main.command("views")
+@catalog_option
+def views_cmd(catalog_dir: Path) -> None:
+    """List the views with their descriptions.
+
+    \b
+    Example:
+      seamless-catalog views --catalog demo
+    """
+    from .catalog import Catalog
+
+    def go() -> int:
+        with Catalog.open(catalog_dir) as cat:
+            for name, description in cat.views():
+                click.echo(f"{name:<20} {description}")
+        return 0
+
+    run(go)
+
+
+@main.command()
+@catalog_option
+def stats(catalog_dir: Path) -> None:
+    """Print what the catalog holds: totals, hours by label and split, defects, issues.
+
+    \b
+    Example:
+      seamless-catalog stats --catalog demo
+    """
+    from .catalog import Catalog
+    from .stats import compute
+
+    def go() -> int:
+        with Catalog.open(catalog_dir) as cat:
+            click.echo(format_stats(compute(cat)))
+        return 0
+
+    run(go)
+
+
+def format_stats(s) -> str:
+    width = max(len(k) for k in s.totals)
+    lines = [f"snapshot {s.snapshot}", ""]
+    lines += [f"{k:<{width}}  {v}" for k, v in s.totals.items()]
+    lines += ["", output.format_table(*s.by_split).rstrip(), "", "table rows:"]
+    lines += [f"  {k:<20} {v:,}" for k, v in s.table_rows.items()]
+    issues = ", ".join(f"{n} {sev}" for sev, n in s.issues.items()) or "none"
+    lines.append(f"ingest issues: {issues}")
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--n-files", type=int, help="Approximate number of files.")
+@click.option("--scale", type=float, help="Fraction of the full release (1.0 = 129,370 files).")
+@click.option("--seed", default=0, show_default=True)
+@click.option(
+    "--layouts", default="tree,hf,cdn", show_default=True, help="Comma-separated: tree, hf, cdn."
+)
+@click.option("--metadata-only", is_flag=True, help="JSON metadata only, no media.")
+@click.option("--filelist-columns", type=click.Choice(["8", "5"]), default="8", show_default=True)
+def synth(
+    out: Path,
+    n_files: int | None,
+    scale: float | None,
+    seed: int,
+    layouts: str,
+    metadata_only: bool,
+    filelist_columns: str,
+) -> None:
+    """Generate a synthetic release faithful to the real one, in all three layouts.
+
+    \b
+    Example:
+      seamless-catalog synth release --n-files 60 --seed 1
+      seamless-catalog synth full --scale 1.0 --metadata-only --layouts tree
+    """
+    from .synth import generate
+
+    def go() -> int:
+        if n_files is None and scale is None:
+            raise click.UsageError("give --n-files or --scale")
+        r = generate(
+            out,
+            n_files=n_files,
+            scale=scale,
+            seed=seed,
+            layouts=tuple(x.strip() for x in layouts.split(",") if x.strip()),
+            metadata_only=metadata_only,
+            filelist_columns=int(filelist_columns),
+            progress=config.from_env().progress,
+        )
+        click.echo(f"wrote {out}: {r}")
+        return 0
+
+    run(go)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
