@@ -11,7 +11,7 @@ from .ingest.run import IngestResult, ingest
 EXAMPLE_QUERIES = (
     (
         "Hours by label and split",
-        "select label, split, sum(n_files) files, round(sum(hours), 2) hours "
+        "select label, split, sum(n_files) as files, round(sum(hours), 2) as hours "
         "from dataset_summary group by all order by all",
     ),
     (
@@ -21,8 +21,8 @@ EXAMPLE_QUERIES = (
     ),
     (
         "Turn-taking per pair",
-        "select interaction_key, round(speech_a_s, 1) a_s, round(speech_b_s, 1) b_s, "
-        "round(overlap_s, 1) overlap_s, n_gaps, fto_median_ms from turn_taking limit 5",
+        "select interaction_key, round(speech_a_s, 1) as a_s, round(speech_b_s, 1) as b_s, "
+        "round(overlap_s, 1) as overlap_s, n_gaps, fto_median_ms from turn_taking limit 5",
     ),
 )
 
@@ -36,7 +36,7 @@ def quickstart(
     catalog_dir = Path(catalog_dir)
     sample_dir = Path(sample_dir) if sample_dir else catalog_dir / "sample"
     if not (sample_dir / "release.json").exists():
-        generate(sample_dir, n_files=n_files, seed=seed, layouts=("tree", "hf", "cdn"))
+        generate(sample_dir, n_files=n_files, seed=seed, layouts=("hf",))
     result = ingest(
         catalog_dir,
         [str(sample_dir / "hf")],

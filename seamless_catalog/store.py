@@ -130,6 +130,7 @@ class SnapshotWriter:
         self.con = con
         self.previous = read_manifest(self.root)
         self.tables: dict[str, list[str]] = dict(self.previous.tables) if self.previous else {}
+        self.written: set[str] = set()  # tables rewritten for this snapshot
 
     def write_table(self, name: str, relation_sql: str) -> int:
         """Write the rows of ``relation_sql`` (any columns superset of the table's) as table
@@ -165,6 +166,7 @@ class SnapshotWriter:
         for f in files:
             _fsync_file(f)
         self.tables[name] = [str(f.relative_to(self.root)) for f in files]
+        self.written.add(name)
         return n
 
     def commit(self, run_id: str) -> Manifest:

@@ -97,12 +97,14 @@ def write_catalog_duckdb(root: Path, manifest: store.Manifest) -> Path:
     tmp.unlink(missing_ok=True)
     con = duckdb.connect(str(tmp))
     try:
+        con.execute("BEGIN TRANSACTION")
         create_base_views(con, root.resolve(), manifest)
         apply_views(con)
         con.execute(
             "CREATE TABLE raw._snapshot AS SELECT ? AS snapshot, ? AS run_id",
             [manifest.snapshot, manifest.run_id],
         )
+        con.execute("COMMIT")
     finally:
         con.close()
     tmp.replace(target)

@@ -1,13 +1,10 @@
--- unlisted_samples: file_ids found in archives, trees or the per-file layout that filelist.csv does not list (e.g. the de-duplicated ids still inside some tars)
+-- unlisted_samples: samples found inside archives that filelist.csv does not list there: ids it does not list at all, and copies under another label/split (the de-duplicated ids still inside some tars); their metadata is not used by the other views
 create or replace view unlisted_samples as
-with seen as (
-    select file_id, label, split, 'archive ' || archive_path as found_in from raw.members
-    union all
-    select file_id, label, split, origin || ' ' || source_unit from raw.documents
-    union all
-    select file_id, label, split, origin || ' ' || source_unit from raw.media
-)
-select file_id, label, split, list(distinct found_in order by found_in) as found_in
-from seen
-where file_id is not null and file_id not in (select file_id from raw.files)
-group by file_id, label, split
+select m.file_id, m.label, m.split, m.archive_path,
+       list(m.ext order by m.member_idx) as members,
+       case when f.file_id is null then 'not in filelist'
+            else 'filelist lists it in ' || f.archive_path end as reason
+from raw.members m
+left join raw.files f on f.file_id = m.file_id
+where f.file_id is null or f.label <> m.label or f.split <> m.split
+group by m.file_id, m.label, m.split, m.archive_path, f.file_id, f.archive_path

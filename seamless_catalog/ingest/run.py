@@ -76,6 +76,7 @@ class _Run:
         self.con = catalog.connect()
         self.writer = store.SnapshotWriter(root, self.con)
         self.previous = self.writer.previous
+        self._winner_tables: set[str] = set()
 
     def _previous_units(self) -> dict[str, tuple[str, str]]:
         """unit key -> (source, fingerprint), as of the current snapshot."""
@@ -164,10 +165,12 @@ class _Run:
         keep = f"SELECT * FROM ({old}) o WHERE source_unit NOT IN (SELECT unit FROM _replaced)"
         staged = self._staged_sql(t.name, staging)
         cover = self._staged_sql(t.replace_from, staging) if t.replace_from else None
-        if cover is not None:
+        if cover is not None and t.replace_key != "file_id":
             k = schema.quote_ident(t.replace_key)
             keep += f" AND o.{k} NOT IN (SELECT DISTINCT {k} FROM ({cover}))"
         touched = staged is not None or cover is not None or t.name in ALWAYS_WRITTEN
+        if t.replace_key == "file_id" and "files" in self.writer.written:
+            touched = True  # a new filelist may change which copy of a file wins
         if not touched:
             hit = self.con.execute(
                 f"SELECT count(*) FROM ({old}) WHERE source_unit IN (SELECT unit FROM _replaced)"
@@ -176,7 +179,49 @@ class _Run:
                 return None  # the table keeps its files
         if t.name == "units":
             return f"{keep} UNION ALL BY NAME {self._new_units_sql()}"
-        return keep if staged is None else f"{keep} UNION ALL BY NAME {staged}"
+        body = keep if staged is None else f"{keep} UNION ALL BY NAME {staged}"
+        if t.replace_key == "file_id":
+            win = self._winners(t.replace_from, staging)
+            body = (
+                f"SELECT b.* FROM ({body}) b SEMI JOIN {win} w "
+                "ON b.file_id = w.file_id AND b.source_unit = w.source_unit"
+            )
+        return body
+
+    def _winners(self, family: str, staging: Staging) -> str:
+        """Temp table (file_id, source_unit): the one unit whose copy of each file is kept.
+
+        A file can reach the catalog from several units (a tar and the per-file layout, or a
+        de-duplicated sample still inside a tar of another split). Keep the copy whose label
+        and split agree with the filelist, else the newest; the others stay visible in
+        ``members`` and the ``unlisted_samples`` view."""
+        name = f"_win_{family}"
+        if name in self._winner_tables:
+            return name
+        old = store.select_sql(family, self._old_files(family))
+        cand = (
+            f"SELECT DISTINCT file_id, source_unit, label, split, 0 AS fresh FROM ({old}) "
+            "WHERE source_unit NOT IN (SELECT unit FROM _replaced)"
+        )
+        staged = self._staged_sql(family, staging)
+        if staged is not None:
+            cand += (
+                f" UNION ALL SELECT DISTINCT file_id, source_unit, label, split, 1 FROM ({staged})"
+            )
+        files = store.select_sql("files", self._writer_files("files"))
+        self.con.execute(f"""
+            CREATE TEMP TABLE {name} AS
+            SELECT file_id, source_unit FROM (
+                SELECT c.file_id, c.source_unit, row_number() OVER (
+                    PARTITION BY c.file_id
+                    ORDER BY (f.file_id IS NOT NULL) DESC, c.fresh DESC, c.source_unit DESC
+                ) AS rn
+                FROM ({cand}) c
+                LEFT JOIN ({files}) f
+                  ON f.file_id = c.file_id AND f.label = c.label AND f.split = c.split
+            ) WHERE rn = 1""")
+        self._winner_tables.add(name)
+        return name
 
     def _new_units_sql(self) -> str:
         return (
