@@ -192,13 +192,15 @@ def _fsync_file(path: Path) -> None:
 
 
 def collect_garbage(root: Path) -> int:
-    """Remove data files that neither the current nor the previous manifest names."""
+    """Remove data files neither the current nor the previous manifest names, and stale temps."""
     keep: set[Path] = set()
     for name in (MANIFEST, PREVIOUS):
         m = read_manifest(root, name)
         if m:
             keep.update((root / p).resolve() for files in m.tables.values() for p in files)
     removed = 0
+    for tmp in root.glob(".*.tmp*"):  # temp files of a writer that was killed (we hold the lock)
+        tmp.unlink(missing_ok=True)
     data = root / "data"
     if not data.exists():
         return 0

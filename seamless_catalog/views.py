@@ -93,7 +93,7 @@ def create_base_views(
 def write_catalog_duckdb(root: Path, manifest: store.Manifest) -> Path:
     """(Re)write ``catalog.duckdb``: every view, with absolute paths, openable without us."""
     target = root / "catalog.duckdb"
-    tmp = root / f".catalog.duckdb.{manifest.snapshot}.tmp"
+    tmp = root / f".catalog.duckdb.{manifest.snapshot}.tmp"  # dot-name: removed by store GC
     tmp.unlink(missing_ok=True)
     con = duckdb.connect(str(tmp))
     try:
