@@ -31,7 +31,7 @@ def release(tmp_path_factory) -> Path:
     from seamless_catalog.synth import generate
 
     out = tmp_path_factory.mktemp("release")
-    generate(out, n_files=48, seed=7)
+    generate(out, n_files=32, seed=7)
     return out
 
 

@@ -155,8 +155,8 @@ KILLER = textwrap.dedent("""
 
 POINTS = [
     ("parse", 1),
-    ("parse", 9),
-    ("parse", 30),
+    ("parse", 7),
+    ("parse", 20),
     ("stage", 1),
     ("stage", 3),
     ("write_table", 1),

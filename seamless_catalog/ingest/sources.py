@@ -8,6 +8,7 @@ from pathlib import Path
 from .. import locations
 from ..config import Settings
 from ..errors import SourceNotFound, UsageError
+from . import perfile, tars, tree
 from .assets import AssetsSource
 from .filelist import FilelistSource
 from .units import Source
@@ -15,20 +16,11 @@ from .units import Source
 Factory = Callable[[str, Settings], Source | None]
 
 
-def _local(factory_name: str) -> Factory:
-    def make(location: str, settings: Settings) -> Source | None:
-        from . import local  # the local layouts share one module of path rules
-
-        return getattr(local, factory_name)(location)
-
-    return make
-
-
 # Tried in order; the first factory that claims a location reads it.
 REGISTRY: tuple[tuple[str, Factory], ...] = (
-    ("local tar file or folder of tars", _local("tar_source")),
-    ("local tree (upstream layout)", _local("tree_source")),
-    ("local per-file (CDN) layout", _local("cdn_source")),
+    ("a .tar, or a folder or hf:// repo of tars in the Hub layout", tars.tar_source),
+    ("a local tree in the upstream layout", tree.tree_source),
+    ("a local copy of the per-file (CDN) layout", perfile.perfile_source),
 )
 
 

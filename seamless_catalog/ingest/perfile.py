@@ -1,0 +1,129 @@
+"""The per-file (CDN/S3) layout: ``{label}/{split}/{modality}/.../{file_id}.{ext}``, local.
+
+One unit per file: its transcript and VAD JSON Lines, its annotation files (JSON
+Lines under a ``.json`` name), and the headers of its wav, mp4 and per-feature ``.npy``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import MediaFormatError
+from ..ids import is_file_id
+from ..probes import probe_npy
+from ..readers import FileReader
+from . import documents, samples
+from .layout import SPLIT_DIR_RE, matched, posix, walk_dirs
+from .units import Sink, Unit, files_fingerprint
+
+CDN_GROUPS = (
+    "metadata",
+    "annotations",
+    "audio",
+    "video",
+    "smplh",
+    "boxes_and_keypoints",
+    "movement",
+    "movement_v4",
+)
+
+
+def _files_by_id(split_dir: Path) -> dict[str, list[tuple[str, Path]]]:
+    """file_id -> [(role, path)], role like 'metadata/vad', 'annotations/3P-IS', 'smplh/x'."""
+    by_file: dict[str, list[tuple[str, Path]]] = defaultdict(list)
+    for group in CDN_GROUPS:
+        gdir = split_dir / group
+        if not gdir.is_dir():
+            continue
+        for f in sorted(gdir.rglob("*")):
+            stem = f.name.split(".", 1)[0]
+            if f.is_file() and is_file_id(stem):
+                by_file[stem].append((f.parent.relative_to(split_dir).as_posix(), f))
+    return by_file
+
+
+def parse_file(
+    sink: Sink, file_id: str, label: str, split: str, files: tuple[tuple[str, Path], ...]
+) -> None:
+    args = (sink, file_id, label, split)
+    roles = dict(files)
+    for role, path in files:
+        if role == "metadata/transcript":
+            documents.add_transcript(
+                *args, documents.jsonl(path.read_bytes(), str(path), sink, file_id)
+            )
+        elif role == "metadata/vad":
+            documents.add_vad(*args, documents.jsonl(path.read_bytes(), str(path), sink, file_id))
+        elif role.startswith("annotations/"):
+            kind = role.split("/", 1)[1]
+            documents.add_annotations(
+                *args, kind, documents.jsonl(path.read_bytes(), str(path), sink, file_id)
+            )
+        else:
+            _media(sink, file_id, label, split, role, path)
+    metadata = [p for r, p in files if r.startswith(("metadata/", "annotations/"))]
+    if metadata:
+        sink.add(
+            "documents",
+            file_id=file_id,
+            label=label,
+            split=split,
+            origin="cdn",
+            transcript_present="metadata/transcript" in roles,
+            vad_present="metadata/vad" in roles,
+            annotation_types=sorted(
+                r.split("/", 1)[1] for r in roles if r.startswith("annotations/")
+            ),
+            extra_keys=[],
+            bytes=sum(p.stat().st_size for p in metadata),
+        )
+
+
+def _media(sink: Sink, file_id: str, label: str, split: str, role: str, path: Path) -> None:
+    base = dict(file_id=file_id, label=label, split=split, bytes=path.stat().st_size, origin="cdn")
+    with FileReader(path) as reader:
+        try:
+            if role == "audio":
+                samples.add_wav(sink, dict(base, ext="wav"), reader)
+            elif role == "video":
+                samples.add_mp4(sink, dict(base, ext="mp4"), reader)
+            elif path.suffix == ".npy":
+                a = probe_npy(reader, role.replace("/", ":"))
+                samples.add_feature(sink, base, a.key, a.dtype, a.shape, a.n_frames)
+        except MediaFormatError as e:
+            sink.issue(str(path), str(e), file_id)
+
+
+@dataclass(frozen=True)
+class PerFileSource:
+    location: str
+    split_dirs: tuple[tuple[Path, str, str], ...]  # (folder, label, split)
+
+    def units(self) -> Iterable[Unit]:
+        for folder, label, split in self.split_dirs:
+            for file_id, files in sorted(_files_by_id(folder).items()):
+                fs = tuple(files)
+                yield Unit(
+                    f"cdn:{label}/{split}/{file_id}",
+                    "cdn",
+                    self.location,
+                    files_fingerprint(p for _, p in fs),
+                    lambda sink, f=file_id, la=label, sp=split, x=fs: parse_file(
+                        sink, f, la, sp, x
+                    ),
+                )
+
+
+def perfile_source(location: str, settings: object = None) -> PerFileSource | None:
+    path = Path(location)
+    if not path.is_dir():
+        return None
+    found = []
+    for d in walk_dirs(path):
+        m = matched(SPLIT_DIR_RE, posix(d))
+        if m and any((d / g).is_dir() for g in CDN_GROUPS):
+            found.append((d, m.group("label"), m.group("split")))
+    return PerFileSource(location, tuple(found)) if found else None

@@ -1,0 +1,218 @@
+"""Deterministic miniature (or metadata-only full-size) Seamless Interaction releases.
+
+``generate`` writes, under one folder, everything the catalog reads: the filelist, the three
+asset CSVs, and the samples in up to three layouts, with the real release's quirks planted in
+known places listed in ``release.json``. Same arguments, same bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from . import content, pack
+from .model import Plan
+from .plan import build_plan, target_files
+from .render import Sample, render
+from .writers import CdnWriter, HubWriter, TreeWriter, write_assets, write_filelist
+
+__all__ = ["LAYOUTS", "SynthRelease", "generate"]
+
+LAYOUTS = ("tree", "hf", "cdn")
+QUIRK_EXAMPLES = 200  # release.json lists at most this many file_ids per quirk
+TRUTH_COLUMNS = (
+    "file_id", "duration_ms", "n_frames", "n_video_frames", "n_vad_segments",
+    "n_transcript_segments", "n_words", "n_null_words", "n_vad_int_times", "n_vad_noisy_times",
+    "placeholder", "on_hub",
+)  # fmt: skip
+OBSERVED_QUIRKS = {  # quirk name -> truth.csv column that counts it
+    "null_word_times": "n_null_words",
+    "vad_int_times": "n_vad_int_times",
+    "vad_float_noise": "n_vad_noisy_times",
+}
+
+
+@dataclass(frozen=True)
+class SynthRelease:
+    """Where a generated release lives and what it holds (see ``release.json`` for details)."""
+
+    root: Path
+    filelist: Path
+    assets: Path  # interactions.csv, participants.csv, relationships.csv
+    tree: Path | None
+    hf: Path | None
+    cdn: Path | None
+    release_json: Path
+    truth: Path  # per-file facts (durations, frame and segment counts) for tests
+    n_files: int
+    n_interactions: int
+    n_sessions: int
+    n_participants: int
+    n_prompts: int
+    n_archives: int
+    quirks: Mapping[str, Sequence[str]]
+
+
+def generate(
+    out: Path,
+    *,
+    n_files: int | None = None,
+    scale: float | None = None,
+    seed: int = 0,
+    layouts: Sequence[str] = LAYOUTS,
+    metadata_only: bool = False,
+    filelist_columns: int = 8,
+    progress: bool = False,
+) -> SynthRelease:
+    """Write a synthetic release under ``out`` and return its summary.
+
+    Args:
+        out: target folder (created; existing files with the same names are overwritten).
+        n_files: approximate number of filelist rows (at least 12; 24+ plants every quirk).
+        scale: alternatively, a fraction of the full 129,370 files (1.0 = full size).
+            Give one of ``n_files``/``scale``; neither means 40 files.
+        seed: every byte depends only on the arguments; another seed gives another release.
+        layouts: any of ``"tree"`` (``tree/{label}/{split}/{batch:04d}/{archive:04d}/{id}.ext``),
+            ``"hf"`` (``hf/{label}/{split}/{batch:04d}/{archive:04d}.tar``) and ``"cdn"``
+            (``cdn/{label}/{split}/{modality}/...`` per-file objects).
+        metadata_only: write only the JSON (and CDN metadata/annotations): no wav/mp4/npz/npy.
+        filelist_columns: 8 (current filelist) or 5 (July 2025 filelist without the flags).
+        progress: show a tqdm progress bar over the files.
+
+    Also writes ``filelist.csv``, ``assets/*.csv``, ``truth.csv`` (per-file facts) and
+    ``release.json`` (seed, parameters, counts, and the file_ids where each quirk was planted).
+
+    Example:
+        >>> rel = generate(Path("/tmp/mini"), n_files=40, seed=1)  # doctest: +SKIP
+        >>> rel.quirks["placeholder"]  # doctest: +SKIP
+    """
+    unknown = set(layouts) - set(LAYOUTS)
+    if unknown:
+        raise ValueError(f"unknown layouts {sorted(unknown)}; choose from {LAYOUTS}")
+    if filelist_columns not in (5, 8):
+        raise ValueError(f"filelist_columns must be 5 or 8, got {filelist_columns}")
+    target = target_files(n_files, scale)
+    out = Path(out)
+    plan = build_plan(target, seed)
+    dirs = {name: (out / name if name in layouts else None) for name in LAYOUTS}
+    write_filelist(out / "filelist.csv", plan.files, filelist_columns)
+    write_assets(out / "assets", plan)
+    truth = _write_samples(plan, dirs, metadata_only, progress)
+    _write_truth(out / "truth.csv", truth)
+    _add_observed_quirks(plan, truth)
+    params = {
+        "n_files": n_files, "scale": scale, "target_files": target, "layouts": list(layouts),
+        "metadata_only": metadata_only, "filelist_columns": filelist_columns,
+    }  # fmt: skip
+    counts = release_counts(plan)
+    _write_json(out / "release.json", _release_doc(plan, params, counts, dirs))
+    return SynthRelease(
+        out, out / "filelist.csv", out / "assets", dirs["tree"], dirs["hf"], dirs["cdn"],
+        out / "release.json", out / "truth.csv", counts["files"], counts["interactions"],
+        counts["sessions"], counts["participants"], counts["prompts"], counts["archives"],
+        plan.quirks,
+    )  # fmt: skip
+
+
+def _write_samples(
+    plan: Plan, dirs: dict[str, Path | None], metadata_only: bool, progress: bool
+) -> list[list[str]]:
+    """Stream every archive's samples to the chosen layouts; return the truth rows."""
+    tree = TreeWriter(dirs["tree"]) if dirs["tree"] else None
+    hub = HubWriter(dirs["hf"]) if dirs["hf"] else None
+    cdn = CdnWriter(dirs["cdn"]) if dirs["cdn"] else None
+    rows: dict[str, list[str]] = {}
+    bar = tqdm(total=len(plan.files), unit="file", disable=not progress, desc="synth")
+    for arch in plan.archives:
+        samples = [render(plan.seed, rec, metadata_only) for rec in arch.files]
+        for sample in samples:
+            if tree:
+                tree.write(sample)
+            if cdn:
+                cdn.write(sample, content.cdn_metadata(sample.doc))
+            rows[sample.rec.file_id] = _truth_row(sample, arch.on_hub)
+        if hub and arch.on_hub:
+            strays = [render(plan.seed, rec, metadata_only) for rec in arch.strays]
+            hub.write(arch, samples + strays)
+        bar.update(len(samples))
+    bar.close()
+    return [rows[k] for k in sorted(rows)]
+
+
+def _truth_row(sample: Sample, on_hub: bool) -> list[str]:
+    segments = sample.doc["metadata:transcript"]
+    words = [w for s in segments for w in s["words"]]
+    nulls = sum(w["start"] is None for w in words)
+    times = [t for seg in sample.doc["metadata:vad"] for t in (seg["start"], seg["end"])]
+    ints = sum(isinstance(t, int) for t in times)
+    noisy = sum(isinstance(t, float) and t != round(t, 3) for t in times)
+    facts = (
+        sample.rec.duration_ms, sample.n_frames, sample.n_video_frames,
+        len(sample.doc["metadata:vad"]), len(segments), len(words), nulls, ints, noisy,
+        int(sample.rec.placeholder), int(on_hub),
+    )  # fmt: skip
+    return [sample.rec.file_id, *map(str, facts)]
+
+
+def _write_truth(path: Path, rows: list[list[str]]) -> None:
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(TRUTH_COLUMNS)
+        writer.writerows(rows)
+
+
+def _add_observed_quirks(plan: Plan, truth: list[list[str]]) -> None:
+    """Quirks that come out of rendering (natural null words, int and noisy VAD times)."""
+    for name, column in OBSERVED_QUIRKS.items():
+        i = TRUTH_COLUMNS.index(column)
+        seen = {row[0] for row in truth if int(row[i]) > 0}
+        plan.quirks[name] = sorted(seen.union(plan.quirks.get(name, ())))
+
+
+def release_counts(plan: Plan) -> dict[str, int]:
+    keys = {r.interaction_key for r in plan.files}
+    return {
+        "files": len(plan.files),
+        "interactions": len(keys),
+        "sessions": len({k.rsplit("_I", 1)[0] for k in keys}),
+        "participants": len({(r.file_id[:3], r.file_id.rsplit("_P", 1)[1]) for r in plan.files}),
+        "prompts": len(plan.prompts),
+        "prompts_used": len({k.rsplit("_I", 1)[1] for k in keys}),
+        "archives": len(plan.archives),
+        "hub_archives": sum(a.on_hub for a in plan.archives),
+        "batches": len({a.path.rsplit("/", 1)[0] for a in plan.archives}),
+        "strays": sum(len(a.strays) for a in plan.archives),
+        "participants_csv_rows": sum(p.in_csv for p in plan.people) + len(plan.orphan_people),
+        "relationships_csv_rows": sum(bool(s.relationship) for s in plan.sessions)
+        + len(plan.orphan_sessions),
+    }
+
+
+def _release_doc(
+    plan: Plan, params: dict, counts: dict[str, int], dirs: dict[str, Path | None]
+) -> dict:
+    return {
+        "generator": "seamless_catalog.synth",
+        "seed": plan.seed,
+        "params": params,
+        "counts": counts,
+        "layouts": {k: (v.name if v else None) for k, v in dirs.items()},
+        "quirk_counts": {k: len(v) for k, v in plan.quirks.items()},
+        "quirks": {k: list(v[:QUIRK_EXAMPLES]) for k, v in plan.quirks.items()},
+        "strays": [
+            {"file_id": r.file_id, "archive_path": a.path} for a in plan.archives for r in a.strays
+        ],
+        "missing_hub_archives": [a.path for a in plan.archives if not a.on_hub],
+        "archive_gaps": pack.archive_gaps(plan.archives),
+        "orphan_participants": [f"{p.vendor}_P{p.participant}" for p in plan.orphan_people],
+        "orphan_sessions": [s.key for s in plan.orphan_sessions],
+    }
+
+
+def _write_json(path: Path, doc: dict) -> None:
+    path.write_text(json.dumps(doc, indent=2) + "\n")

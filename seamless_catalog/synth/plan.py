@@ -1,0 +1,170 @@
+"""Build the whole release model for a target size: the one place that orders the planners."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+
+from . import pack
+from .interactions import Interaction, make_interactions
+from .model import FULL_FILES, FileRec, Plan
+from .people import make_prompts, make_sessions, n_prompts_for, orphans
+
+FILES_PER_SESSION = FULL_FILES / 5_098
+MISMATCH_MS = 95_000
+
+
+def target_files(n_files: int | None, scale: float | None) -> int:
+    """Resolve ``n_files``/``scale`` (exactly one may be given; neither means 40 files)."""
+    if n_files is not None and scale is not None:
+        raise ValueError("give n_files or scale, not both")
+    if scale is not None:
+        if not 0 < scale <= 1:
+            raise ValueError(f"scale must be in (0, 1], got {scale}")
+        n_files = round(FULL_FILES * scale)
+    n_files = 40 if n_files is None else n_files
+    if n_files < 12:
+        raise ValueError(f"n_files must be at least 12 (24+ plants every quirk), got {n_files}")
+    return n_files
+
+
+def build_plan(n_files: int, seed: int) -> Plan:
+    rng = random.Random(seed)
+    prompts = make_prompts(rng, n_prompts_for(n_files))
+    n_sessions = max(4, round(n_files / FILES_PER_SESSION))  # every vendor
+    sessions, planner = make_sessions(rng, n_sessions)
+    interactions = make_interactions(rng, sessions, prompts, n_files)
+    _plant_file_quirks(interactions)
+    archives = pack.pack(rng, interactions)
+    pack.plant_strays(rng, archives, n_files)
+    people = sorted(
+        {id(p): p for s in sessions for p in s.people}.values(),
+        key=lambda p: (p.vendor, p.participant),
+    )
+    orphan_people, orphan_sessions = orphans(rng, planner, len(people), n_sessions)
+    files = sorted((r for i in interactions for r in i.files), key=lambda r: r.file_id)
+    plan = Plan(
+        seed, prompts, people, sessions, files, archives, orphan_people, orphan_sessions, {}
+    )
+    plan.quirks = collect_quirks(plan, interactions)
+    return plan
+
+
+def _plant_file_quirks(interactions: list[Interaction]) -> None:
+    """Put one example of each per-file quirk in a known place (train pairs, then dev/test)."""
+    pairs = [i for i in interactions if len(i.files) == 2]
+    special = [i for i in pairs if i.session.split == "train"] or pairs
+    for role, inter in enumerate(special[:4] + special[: max(0, 4 - len(special))]):
+        a, b = inter.files
+        for rec in (a, b):
+            rec.ann_1p = rec.ann_3p = False
+        if role == 0:
+            a.force_null_word, b.placeholder, a.movement = True, True, True
+        elif role == 1:
+            a.silent, a.movement = True, False
+            a.zero_start_side = b.zero_start_side = 1
+        elif role == 2:
+            a.extra_key = True
+        else:
+            longer = min(600_000, a.pair_ms[0] + MISMATCH_MS)
+            a.pair_ms = b.pair_ms = (a.pair_ms[0], longer)
+            b.duration_ms = 0 if b.placeholder else longer
+        for rec in (a, b):
+            _reset(rec)
+    _plant_annotations(interactions)
+
+
+def _plant_annotations(interactions: list[Interaction]) -> None:
+    for split, both in (("dev", True), ("test", False)):
+        inter = next(i for i in interactions if i.session.split == split)
+        for rec in inter.files:
+            rec.ann_3p, rec.ann_1p, rec.placeholder = True, both, False
+            _reset(rec)
+
+
+def _reset(rec: FileRec) -> None:
+    """Keep a placeholder's facts coherent after quirks were moved around."""
+    if rec.placeholder:
+        rec.duration_ms, rec.movement, rec.silent, rec.extra_key = 0, False, False, False
+        rec.force_null_word = False
+    else:
+        rec.duration_ms = rec.pair_ms[rec.side]
+
+
+def collect_quirks(plan: Plan, interactions: list[Interaction]) -> dict[str, list[str]]:
+    """Where each quirk was planted: quirk name -> sorted file_ids (prompt hashes for prompts)."""
+    files_of = defaultdict(list)
+    for rec in plan.files:
+        files_of[("person", *_person_key(rec))].append(rec.file_id)
+        files_of[("session", rec.interaction_key.rsplit("_I", 1)[0])].append(rec.file_id)
+    person_files = {k[1:]: v for k, v in files_of.items() if k[0] == "person"}
+    session_files = {k[1]: v for k, v in files_of.items() if k[0] == "session"}
+    people = {(p.vendor, p.participant): p for p in plan.people}
+    q: dict[str, list[str]] = defaultdict(list)
+    for key, ids in person_files.items():
+        person = people[key]
+        if person.participant.endswith("A"):
+            q["participant_suffix_a"] += ids
+        if not person.in_csv:
+            q["participant_not_in_csv"] += ids
+        elif person.bfi is None:
+            q["participant_undisclosed"] += ids
+    bare = defaultdict(set)
+    for vendor, participant in person_files:
+        bare[participant].add(vendor)
+    q["participant_id_reused_across_vendors"] = [
+        f for (_, p), ids in person_files.items() if len(bare[p]) > 1 for f in ids
+    ]
+    for session in plan.sessions:
+        if session.relationship is None:
+            q["session_not_in_relationships"] += session_files[session.key]
+    numbers = defaultdict(set)
+    for session in plan.sessions:
+        numbers[session.number].add(session.vendor)
+    q["session_number_reused_across_vendors"] = [
+        f for s in plan.sessions if len(numbers[s.number]) > 1 for f in session_files[s.key]
+    ]
+    prompt_sessions = defaultdict(set)
+    for inter in interactions:
+        prompt_sessions[inter.prompt.hash].add(inter.session.key)
+    for inter in interactions:
+        ids = [r.file_id for r in inter.files]
+        if len(prompt_sessions[inter.prompt.hash]) > 1:
+            q["prompt_reused_across_sessions"] += ids
+        if len(ids) == 1:
+            q["singleton_interaction"] += ids
+        if abs(inter.files[0].pair_ms[0] - inter.files[0].pair_ms[1]) >= 30_000 and len(ids) == 2:
+            q["dyad_duration_mismatch"] += ids
+    _file_flag_quirks(plan, q)
+    return {k: sorted(set(v)) for k, v in sorted(q.items())}
+
+
+def _person_key(rec: FileRec) -> tuple[str, str]:
+    return rec.file_id[:3], rec.file_id.rsplit("_P", 1)[1]
+
+
+def _file_flag_quirks(plan: Plan, q: dict[str, list[str]]) -> None:
+    flags = {
+        "placeholder": lambda r: r.placeholder,
+        "empty_vad": lambda r: r.placeholder or r.silent,
+        "null_word_times": lambda r: r.force_null_word,
+        "vad_starts_at_int_zero": lambda r: r.zero_start_side == r.side and not r.placeholder,
+        "extra_json_key": lambda r: r.extra_key,
+        "json_indent_2": lambda r: r.indent == 2,
+        "has_imitator_movement": lambda r: r.movement,
+        "annotation_1p": lambda r: r.ann_1p,
+        "annotation_3p": lambda r: r.ann_3p,
+    }
+    for name, test in flags.items():
+        q[name] = [r.file_id for r in plan.files if test(r)]
+    q["json_indent_4"] = [r.file_id for r in plan.files if r.indent == 4][:20]
+    q["pair_split_across_archives"] = pack.split_pairs(plan.archives)
+    q["stray_in_tar"] = [r.file_id for a in plan.archives for r in a.strays]
+    q["missing_on_hub"] = [r.file_id for a in plan.archives if not a.on_hub for r in a.files]
+    gap_batches = {g["batch"]: g["missing"] for g in pack.archive_gaps(plan.archives)}
+    q["archive_gap_in_batch"] = [
+        r.file_id for a in plan.archives if a.path.rsplit("/", 1)[0] in gap_batches for r in a.files
+    ]
+    q["prompt_with_newline"] = [p.hash for p in plan.prompts if "\n" in p.text_a + p.text_b]
+    q["prompt_with_crlf"] = [p.hash for p in plan.prompts if "\r\n" in p.text_a + p.text_b]
+    q["prompt_ipc_b_empty"] = [p.hash for p in plan.prompts if not p.ipc_b]

@@ -1,0 +1,55 @@
+-- pair_ipus: the IPUs (ipu_bridge_ms=200) of both files of each pair whose two VAD lists were read, speaker 'a' = file_id_a, 'b' = file_id_b; is_backchannel (VAD only, VAP): an IPU of at most bc_max_ms=1000 with at least bc_silence_ms=1000 of the speaker's own silence before and after (none at a file edge counts as silence) that a partner IPU overlaps
+create or replace view pair_ipus as
+with known_pairs as (
+    select p.interaction_key, p.file_id_a, p.file_id_b
+    from pairs as p
+    semi join vad_files as va on va.file_id = p.file_id_a
+    semi join vad_files as vb on vb.file_id = p.file_id_b
+),
+
+sides as (
+    select interaction_key, 'a' as speaker, 'b' as partner, file_id_a as file_id from known_pairs
+    union all
+    select interaction_key, 'b', 'a', file_id_b from known_pairs
+),
+
+units as materialized (
+    select s.interaction_key, s.speaker, s.partner, i.*
+    from sides as s
+    join ipus as i on i.file_id = s.file_id
+),
+
+candidates as (
+    select interaction_key, speaker, partner, ipu_idx, start_ms, end_ms
+    from units
+    where duration_ms <= 1000
+        and coalesce(silence_before_ms, 1000) >= 1000
+        and coalesce(silence_after_ms, 1000) >= 1000
+),
+
+-- the partner IPU starting last before the candidate ends overlaps it iff it ends after the
+-- candidate starts (one speaker's IPUs are disjoint and sorted)
+backchannels as (
+    select c.interaction_key, c.speaker, c.ipu_idx
+    from candidates as c
+    asof join units as p
+        on p.interaction_key = c.interaction_key
+        and p.speaker = c.partner
+        and p.start_ms < c.end_ms
+    where p.end_ms > c.start_ms
+)
+
+select
+    u.interaction_key,
+    u.speaker,
+    u.file_id,
+    u.ipu_idx,
+    u.start_ms,
+    u.end_ms,
+    u.duration_ms,
+    u.silence_before_ms,
+    u.silence_after_ms,
+    b.ipu_idx is not null as is_backchannel
+from units as u
+left join backchannels as b
+    on b.interaction_key = u.interaction_key and b.speaker = u.speaker and b.ipu_idx = u.ipu_idx
