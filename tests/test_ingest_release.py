@@ -53,31 +53,27 @@ def hf(hf_catalog):
         yield cat
 
 
-@pytest.fixture(scope="module")
-def tree(release, tmp_path_factory):
-    root = tmp_path_factory.mktemp("tree_cat")
+def _ingested(release: Path, tmp_path_factory, layout: str):
+    root = tmp_path_factory.mktemp(f"{layout}_cat")
     result = ingest(
         root,
-        [str(release / "tree")],
+        [str(release / layout)],
         filelist=str(release / "filelist.csv"),
         assets=str(release / "assets"),
     )
     assert result.ok, result.issues
-    with Catalog.open(root) as cat:
+    return Catalog.open(root)
+
+
+@pytest.fixture(scope="module")
+def tree(release, tmp_path_factory):
+    with _ingested(release, tmp_path_factory, "tree") as cat:
         yield cat
 
 
 @pytest.fixture(scope="module")
 def cdn(release, tmp_path_factory):
-    root = tmp_path_factory.mktemp("cdn_cat")
-    result = ingest(
-        root,
-        [str(release / "cdn")],
-        filelist=str(release / "filelist.csv"),
-        assets=str(release / "assets"),
-    )
-    assert result.ok, result.issues
-    with Catalog.open(root) as cat:
+    with _ingested(release, tmp_path_factory, "cdn") as cat:
         yield cat
 
 

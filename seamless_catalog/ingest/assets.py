@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from .. import locations
 from ..config import ASSET_NAMES
@@ -37,58 +38,39 @@ def _match(pattern: re.Pattern[str], value: str, what: str) -> str:
     return m.group(1)
 
 
-def _records(data: bytes, location: str, sink: Sink, required: tuple[str, ...]):
-    header, rows = csvtext.records(csvtext.decode(data, location, sink))
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise SourceFormatError(location, f"header lacks {', '.join(missing)}: {header}")
-    return header, csvtext.as_dicts(header, rows, location, sink)
+PROMPT_COLUMNS = (
+    "prompt_hash",
+    "prompt_id_unique",
+    "participant_a_prompt_text",
+    "participant_b_prompt_text",
+    "ipc_a",
+    "ipc_b",
+    "interaction_type",
+)
+PARTICIPANT_COLUMNS = tuple(f"{t}_raw" for t in TRAITS) + ("vendor_id", "participant_id")
+RELATIONSHIP_COLUMNS = ("vendor_id", "session_id", "relationship", "relationship_detail")
+
+Row = dict[str, Any]
 
 
-def _unique(sink: Sink, seen: dict, key, where: str, line: int) -> bool:
-    if key in seen:
-        sink.issue(where, f"duplicate key {key}, first at line {seen[key]}; kept that")
-        return False
-    seen[key] = line
-    return True
-
-
-def parse_prompts(data: bytes, location: str, sink: Sink) -> None:
-    cols = (
-        "prompt_hash",
-        "prompt_id_unique",
-        "participant_a_prompt_text",
-        "participant_b_prompt_text",
-        "ipc_a",
-        "ipc_b",
-        "interaction_type",
+def _prompt(rec: dict[str, str], header: list[str], issue: Callable[[str], None]) -> Row:
+    h = rec["prompt_hash"].strip()
+    if not _PROMPT_HASH.match(h):
+        raise ValueError(f"prompt_hash {h!r} is not 8 digits")
+    itype = rec["interaction_type"].strip()
+    if itype not in INTERACTION_TYPES:
+        issue(f"unknown interaction_type {itype!r}; kept")
+    index = rec.get(header[0], "") if header[0] not in PROMPT_COLUMNS else ""  # pandas index
+    return dict(
+        row_index=int(index) if index.strip().isdigit() else None,
+        prompt_hash=h,
+        prompt_id_unique=rec["prompt_id_unique"],
+        participant_a_prompt_text=rec["participant_a_prompt_text"],
+        participant_b_prompt_text=rec["participant_b_prompt_text"] or None,
+        ipc_a=rec["ipc_a"] or None,
+        ipc_b=rec["ipc_b"] or None,
+        interaction_type=itype or None,
     )
-    header, recs = _records(data, location, sink, cols)
-    index_col = header[0] if header[0] not in cols else None  # pandas' unnamed index
-    seen: dict = {}
-    for line, rec in recs:
-        where = f"{location}:{line}"
-        h = rec["prompt_hash"].strip()
-        if not _PROMPT_HASH.match(h):
-            sink.issue(where, f"prompt_hash {h!r} is not 8 digits")
-            continue
-        if not _unique(sink, seen, h, where, line):
-            continue
-        itype = rec["interaction_type"].strip()
-        if itype not in INTERACTION_TYPES:
-            sink.issue(where, f"unknown interaction_type {itype!r}; kept", severity="warning")
-        row_index = rec.get(index_col, "") if index_col is not None else ""
-        sink.add(
-            "prompts",
-            row_index=int(row_index) if row_index.strip().isdigit() else None,
-            prompt_hash=h,
-            prompt_id_unique=rec["prompt_id_unique"],
-            participant_a_prompt_text=rec["participant_a_prompt_text"],
-            participant_b_prompt_text=rec["participant_b_prompt_text"] or None,
-            ipc_a=rec["ipc_a"] or None,
-            ipc_b=rec["ipc_b"] or None,
-            interaction_type=itype or None,
-        )
 
 
 def _trait(value: str) -> float | None:
@@ -101,60 +83,67 @@ def _trait(value: str) -> float | None:
     return x
 
 
-def parse_participants(data: bytes, location: str, sink: Sink) -> None:
-    cols = tuple(f"{t}_raw" for t in TRAITS) + ("vendor_id", "participant_id")
-    _, recs = _records(data, location, sink, cols)
-    seen: dict = {}
-    for line, rec in recs:
-        where = f"{location}:{line}"
-        try:
-            vendor = "V" + _match(_VENDOR, rec["vendor_id"], "vendor_id")
-            participant = _match(_PARTICIPANT, rec["participant_id"], "participant_id")
-            traits = {t: _trait(rec[f"{t}_raw"]) for t in TRAITS}
-        except ValueError as e:
-            sink.issue(where, str(e))
-            continue
-        if not _unique(sink, seen, (vendor, participant), where, line):
-            continue
-        sink.add(
-            "participants",
-            vendor=vendor,
-            participant=participant,
-            bfi2_disclosed=all(v is not None for v in traits.values()),
-            **traits,
-        )
+def _participant(rec: dict[str, str], header: list[str], issue: Callable[[str], None]) -> Row:
+    traits = {t: _trait(rec[f"{t}_raw"]) for t in TRAITS}
+    return dict(
+        vendor="V" + _match(_VENDOR, rec["vendor_id"], "vendor_id"),
+        participant=_match(_PARTICIPANT, rec["participant_id"], "participant_id"),
+        bfi2_disclosed=all(v is not None for v in traits.values()),
+        **traits,
+    )
 
 
-def parse_relationships(data: bytes, location: str, sink: Sink) -> None:
-    cols = ("vendor_id", "session_id", "relationship", "relationship_detail")
-    _, recs = _records(data, location, sink, cols)
-    seen: dict = {}
-    for line, rec in recs:
-        where = f"{location}:{line}"
-        try:
-            vendor = "V" + _match(_VENDOR, rec["vendor_id"], "vendor_id")
-            session = _match(_SESSION, rec["session_id"], "session_id")
-        except ValueError as e:
-            sink.issue(where, str(e))
-            continue
-        key = f"{vendor}_S{session}"
-        if not _unique(sink, seen, key, where, line):
-            continue
-        sink.add(
-            "relationships",
-            vendor=vendor,
-            session=session,
-            session_key=key,
-            relationship=rec["relationship"].strip() or None,
-            relationship_detail=rec["relationship_detail"].strip() or None,
-        )
+def _relationship(rec: dict[str, str], header: list[str], issue: Callable[[str], None]) -> Row:
+    vendor = "V" + _match(_VENDOR, rec["vendor_id"], "vendor_id")
+    session = _match(_SESSION, rec["session_id"], "session_id")
+    return dict(
+        vendor=vendor,
+        session=session,
+        session_key=f"{vendor}_S{session}",
+        relationship=rec["relationship"].strip() or None,
+        relationship_detail=rec["relationship_detail"].strip() or None,
+    )
 
 
-PARSERS: dict[str, Callable[[bytes, str, Sink], None]] = {
-    "interactions": parse_prompts,
-    "participants": parse_participants,
-    "relationships": parse_relationships,
+@dataclass(frozen=True)
+class AssetTable:
+    table: str
+    required: tuple[str, ...]
+    key: tuple[str, ...]  # unique; later duplicates are quarantined
+    convert: Callable[[dict[str, str], list[str], Callable[[str], None]], Row]
+
+
+ASSETS: dict[str, AssetTable] = {
+    "interactions": AssetTable("prompts", PROMPT_COLUMNS, ("prompt_hash",), _prompt),
+    "participants": AssetTable(
+        "participants", PARTICIPANT_COLUMNS, ("vendor", "participant"), _participant
+    ),
+    "relationships": AssetTable(
+        "relationships", RELATIONSHIP_COLUMNS, ("session_key",), _relationship
+    ),
 }
+
+
+def parse(asset: AssetTable, data: bytes, location: str, sink: Sink) -> None:
+    """Rows of one asset CSV: by header; a bad or duplicate record is quarantined by line."""
+    header, rows = csvtext.records(csvtext.decode(data, location, sink))
+    missing = [c for c in asset.required if c not in header]
+    if missing:
+        raise SourceFormatError(location, f"header lacks {', '.join(missing)}: {header}")
+    seen: dict[tuple, int] = {}
+    for line, rec in csvtext.as_dicts(header, rows, location, sink):
+        where = f"{location}:{line}"
+        try:
+            row = asset.convert(rec, header, lambda m, w=where: sink.issue(w, m, None, "warning"))
+        except ValueError as e:
+            sink.issue(where, str(e))
+            continue
+        key = tuple(row[c] for c in asset.key)
+        if key in seen:
+            sink.issue(where, f"duplicate key {key}, first at line {seen[key]}; kept that")
+            continue
+        seen[key] = line
+        sink.add(asset.table, **row)
 
 
 @dataclass(frozen=True)
@@ -172,5 +161,5 @@ class AssetsSource:
                 kind=name,
                 source=self.location,
                 fingerprint=content_fingerprint(data),
-                parse=lambda sink, d=data, loc=loc, p=PARSERS[name]: p(d, loc, sink),
+                parse=lambda sink, d=data, loc=loc, a=ASSETS[name]: parse(a, d, loc, sink),
             )

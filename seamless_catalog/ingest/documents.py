@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .units import Sink
@@ -50,15 +50,59 @@ def _obj(item: Any, what: str) -> dict:
     return item
 
 
-def add_vad(sink: Sink, file_id: str, label: str, split: str, items: Located) -> None:
+def _valid(sink: Sink, file_id: str, items: Located, convert: Callable[[Any], Any]):
+    """(index, location, converted) for each element ``convert`` accepts; the others are
+    quarantined with their location. Indices stay those of the source list."""
     for i, (loc, item) in enumerate(items):
         try:
-            seg = _obj(item, "VAD segment")
-            start, end = _num(seg.get("start"), "start"), _num(seg.get("end"), "end")
-            _interval(start, end)
+            yield i, loc, convert(item)
         except Bad as e:
             sink.issue(loc, str(e), file_id)
-            continue
+
+
+def _vad(item: Any) -> tuple[float, float]:
+    seg = _obj(item, "VAD segment")
+    start, end = _num(seg.get("start"), "start"), _num(seg.get("end"), "end")
+    _interval(start, end)
+    return start, end
+
+
+def _word(item: Any) -> tuple[str, float | None, float | None, float | None]:
+    w = _obj(item, "word")
+    text = w.get("word")
+    if not isinstance(text, str):
+        raise Bad(f"word is {type(text).__name__}, expected text")
+    start = _num(w.get("start"), "start", nullable=True)
+    end = _num(w.get("end"), "end", nullable=True)
+    _interval(start, end)
+    return text, start, end, _num(w.get("score"), "score", nullable=True)
+
+
+def _segment(item: Any) -> tuple[float | None, float | None, str | None, list]:
+    seg = _obj(item, "transcript segment")
+    start = _num(seg.get("start"), "start", nullable=True)
+    end = _num(seg.get("end"), "end", nullable=True)
+    _interval(start, end)
+    text, words = seg.get("transcript"), seg.get("words")
+    if text is not None and not isinstance(text, str):
+        raise Bad(f"transcript is {type(text).__name__}, expected text")
+    if words is not None and not isinstance(words, list):
+        raise Bad(f"words is {type(words).__name__}, expected a list")
+    return start, end, text, words or []
+
+
+def _annotation(item: Any) -> tuple[str, float, float]:
+    a = _obj(item, "annotation")
+    text = a.get("annotation")
+    if not isinstance(text, str):
+        raise Bad(f"annotation is {type(text).__name__}, expected text")
+    start, end = _num(a.get("start_ts"), "start_ts"), _num(a.get("end_ts"), "end_ts")
+    _interval(start, end)
+    return text, start, end
+
+
+def add_vad(sink: Sink, file_id: str, label: str, split: str, items: Located) -> None:
+    for i, _, (start, end) in _valid(sink, file_id, items, _vad):
         sink.add(
             "vad_segments",
             file_id=file_id,
@@ -70,57 +114,24 @@ def add_vad(sink: Sink, file_id: str, label: str, split: str, items: Located) ->
         )
 
 
-def _words(
-    sink: Sink, file_id: str, label: str, split: str, seg_idx: int, loc: str, words: Any
-) -> int:
-    if words is None:
-        return 0
-    if not isinstance(words, list):
-        raise Bad(f"words is {type(words).__name__}, expected a list")
-    n = 0
-    for j, w in enumerate(words):
-        try:
-            w = _obj(w, "word")
-            text = w.get("word")
-            if not isinstance(text, str):
-                raise Bad(f"word is {type(text).__name__}, expected text")
-            start = _num(w.get("start"), "start", nullable=True)
-            end = _num(w.get("end"), "end", nullable=True)
-            _interval(start, end)
-            score = _num(w.get("score"), "score", nullable=True)
-        except Bad as e:
-            sink.issue(f"{loc}.words[{j}]", str(e), file_id)
-            continue
-        sink.add(
-            "transcript_words",
-            file_id=file_id,
-            label=label,
-            split=split,
-            segment_idx=seg_idx,
-            word_idx=j,
-            word=text,
-            start_s=start,
-            end_s=end,
-            score=score,
-        )
-        n += 1
-    return n
-
-
 def add_transcript(sink: Sink, file_id: str, label: str, split: str, items: Located) -> None:
-    for i, (loc, item) in enumerate(items):
-        try:
-            seg = _obj(item, "transcript segment")
-            start = _num(seg.get("start"), "start", nullable=True)
-            end = _num(seg.get("end"), "end", nullable=True)
-            _interval(start, end)
-            text = seg.get("transcript")
-            if text is not None and not isinstance(text, str):
-                raise Bad(f"transcript is {type(text).__name__}, expected text")
-            n_words = _words(sink, file_id, label, split, i, loc, seg.get("words"))
-        except Bad as e:
-            sink.issue(loc, str(e), file_id)
-            continue
+    for i, loc, (start, end, text, words) in _valid(sink, file_id, items, _segment):
+        located = [(f"{loc}.words[{j}]", w) for j, w in enumerate(words)]
+        n_words = 0
+        for j, _, (word, w_start, w_end, score) in _valid(sink, file_id, located, _word):
+            sink.add(
+                "transcript_words",
+                file_id=file_id,
+                label=label,
+                split=split,
+                segment_idx=i,
+                word_idx=j,
+                word=word,
+                start_s=w_start,
+                end_s=w_end,
+                score=score,
+            )
+            n_words += 1
         sink.add(
             "transcript_segments",
             file_id=file_id,
@@ -137,17 +148,7 @@ def add_transcript(sink: Sink, file_id: str, label: str, split: str, items: Loca
 def add_annotations(
     sink: Sink, file_id: str, label: str, split: str, kind: str, items: Located
 ) -> None:
-    for i, (loc, item) in enumerate(items):
-        try:
-            a = _obj(item, "annotation")
-            text = a.get("annotation")
-            if not isinstance(text, str):
-                raise Bad(f"annotation is {type(text).__name__}, expected text")
-            start, end = _num(a.get("start_ts"), "start_ts"), _num(a.get("end_ts"), "end_ts")
-            _interval(start, end)
-        except Bad as e:
-            sink.issue(loc, str(e), file_id)
-            continue
+    for i, _, (text, start, end) in _valid(sink, file_id, items, _annotation):
         sink.add(
             "annotations",
             file_id=file_id,
