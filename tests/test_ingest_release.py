@@ -313,3 +313,47 @@ def test_per_file_layout_probes_media(tree, cdn):
     a = tree.sql("select file_id, duration_s from files order by file_id").fetchall()
     b = cdn.sql("select file_id, duration_s from files order by file_id").fetchall()
     assert a == b
+
+
+def test_archive_gaps_are_taken_from_the_filelist(hf, release):
+    gap = _quirks(release)["archive_gaps"][0]
+    label, split, batch = gap["batch"].split("/")
+    got = {
+        r[0]
+        for r in hf.sql(
+            "select distinct archive_idx from files "
+            "where label = ? and split = ? and batch_idx = ?",
+            [label, split, int(batch)],
+        ).fetchall()
+    }
+    assert not got & set(gap["missing"]) and max(got) > min(gap["missing"])
+    indexed = {r[0] for r in hf.sql("select distinct archive_path from raw.members").fetchall()}
+    listed = {r[0] for r in hf.sql("select distinct archive_path from files").fetchall()}
+    missing = set(_quirks(release)["missing_hub_archives"])
+    assert listed - missing <= indexed
+
+
+def test_float_noise_and_integer_times_kept_exactly(hf, release):
+    q = _quirks(release)["quirks"]
+    docs = _tree_docs(release)
+    for fid in (q["vad_float_noise"][0], q["vad_int_times"][0]):
+        expected = [(float(v["start"]), float(v["end"])) for v in docs[fid]["metadata:vad"]]
+        got = hf.sql(
+            "select start_s, end_s from raw.vad_segments where file_id = ? order by segment_idx",
+            [fid],
+        ).fetchall()
+        assert got == expected
+
+
+def test_synthetic_prompts_with_newlines_round_trip(hf, release):
+    with open(release / "assets" / "interactions.csv", newline="") as f:
+        rows = {r["prompt_hash"]: r for r in csv.DictReader(f)}
+    for h in _quirks(release)["quirks"]["prompt_with_crlf"]:
+        text = hf.value(
+            "select participant_a_prompt_text || coalesce(participant_b_prompt_text, "
+            "'') from prompts where prompt_hash = ?",
+            [h],
+        )
+        r = rows[h]
+        assert text == r["participant_a_prompt_text"] + r["participant_b_prompt_text"]
+        assert "\r\n" in text
