@@ -9,7 +9,10 @@ from typing import Any
 import duckdb
 
 from . import store, views
-from .errors import QueryError
+from .errors import QueryError, UnsafeQuery
+
+# What SQL from a user may be: reading, never writing, attaching, installing or setting.
+READ_ONLY_STATEMENTS = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
 
 
 def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
@@ -30,17 +33,38 @@ class Catalog:
     >>> cat.sql("select * from pairs limit 5").pl()              # doctest: +SKIP
     """
 
-    def __init__(self, root: Path, manifest: store.Manifest | None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        manifest: store.Manifest | None,
+        *,
+        sandbox: bool = False,
+        allow_paths: Sequence[str | Path] = (),
+        memory_limit: str | None = None,
+    ) -> None:
         self.root = Path(root)
         self.manifest = manifest
         self.con = connect()
         views.create_base_views(self.con, self.root.resolve(), manifest)
         views.apply_views(self.con)
+        if sandbox:
+            self._sandbox(allow_paths, memory_limit)
 
     @classmethod
-    def open(cls, path: str | Path) -> Catalog:
+    def open(cls, path: str | Path, **options: Any) -> Catalog:
+        """Open the current snapshot of the catalog at ``path``. ``sandbox=True`` confines the
+        connection's file access to the catalog (plus ``allow_paths``) and locks its settings."""
         root = Path(path)
-        return cls(root, store.require_manifest(root))
+        return cls(root, store.require_manifest(root), **options)
+
+    def _sandbox(self, allow_paths: Sequence[str | Path], memory_limit: str | None) -> None:
+        dirs = [str(Path(p).resolve()) + "/" for p in (self.root, *allow_paths)]
+        listed = ", ".join(store.sql_literal(d) for d in dirs)
+        self.con.execute(f"SET allowed_directories = [{listed}]")
+        self.con.execute("SET enable_external_access = false")
+        if memory_limit:
+            self.con.execute(f"SET memory_limit = {store.sql_literal(memory_limit)}")
+        self.con.execute("SET lock_configuration = true")
 
     @property
     def snapshot(self) -> int:
@@ -52,6 +76,18 @@ class Catalog:
             return self.con.sql(query, params=params)
         except duckdb.Error as e:
             raise QueryError(f"query failed: {e}") from e
+
+    def query(
+        self,
+        sql: str,
+        params: Sequence[Any] | dict[str, Any] | None = None,
+        max_rows: int | None = None,
+    ):
+        """Run SQL from a user: one SELECT (or EXPLAIN), nothing that writes, attaches, installs
+        or changes settings; at most ``max_rows`` rows when given."""
+        check_read_only(sql)
+        rel = self.sql(sql, params)
+        return rel.limit(max_rows) if max_rows is not None else rel
 
     def value(self, query: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
         """The first column of the first row of ``query`` (None when it returns no row)."""
@@ -73,3 +109,16 @@ class Catalog:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def check_read_only(sql: str) -> None:
+    """Raise :class:`UnsafeQuery` unless ``sql`` is exactly one read-only statement."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as e:
+        raise QueryError(f"query does not parse: {e}") from e
+    if len(statements) != 1:
+        raise UnsafeQuery(f"expected one statement, found {len(statements)}")
+    kind = statements[0].type
+    if kind not in READ_ONLY_STATEMENTS:
+        raise UnsafeQuery(f"{kind.name} statements are not allowed here")

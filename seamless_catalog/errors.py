@@ -57,6 +57,14 @@ class QueryError(CatalogError):
     """User SQL failed; the message carries DuckDB's explanation."""
 
 
+class UnsafeQuery(QueryError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"refused: {reason}. Queries here may only read the catalog: one SELECT "
+            "(or EXPLAIN) statement; use DuckDB directly on catalog.duckdb to do more"
+        )
+
+
 class CatalogLocked(CatalogError):
     def __init__(self, path: object) -> None:
         super().__init__(
@@ -78,3 +86,44 @@ class MediaFormatError(CatalogError, ValueError):
         )
         self.kind = kind
         self.reason = reason
+
+
+class RemoteError(CatalogError, OSError):
+    """A transfer from a remote store failed after its retries (network, server, rate limit).
+
+    The ingest keeps going and retries the unit on the next run; nothing half-read is kept.
+    """
+
+    def __init__(self, what: object, reason: str, hint: str = "") -> None:
+        hint = hint or "check the network and the endpoint, then run the command again"
+        super().__init__(f"{what}: {reason}: {hint}")
+        self.what = what
+        self.reason = reason
+
+
+class RemoteUnavailable(RemoteError):
+    """Retries (or the client's retry budget) ran out, or the server asked to wait too long."""
+
+
+class RemoteIntegrityError(RemoteError):
+    """The server answered with bytes other than those asked for (a wrong ``Content-Range``,
+    a body of the wrong length, a ``Range`` it would not honour). Nothing was kept."""
+
+    def __init__(self, what: object, reason: str) -> None:
+        super().__init__(
+            what, reason, "the server or a proxy on the way mangles ranged reads; try again later"
+        )
+
+
+class ObjectChanged(RemoteIntegrityError):
+    """The object's version (ETag) changed between two requests: its parts were not spliced."""
+
+    def __init__(self, what: object, before: str | None, after: str | None) -> None:
+        RemoteError.__init__(
+            self,
+            what,
+            f"changed while being read (ETag {before} -> {after})",
+            "the source was updated; run the command again to read the new version",
+        )
+        self.before = before
+        self.after = after

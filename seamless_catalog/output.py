@@ -47,8 +47,9 @@ def write(
     if fmt == "parquet":
         if not output:
             raise UsageError("--format parquet needs --output FILE")
-        rel.write_parquet(str(output), compression="zstd")
-        return pq.ParquetFile(output).metadata.num_rows
+        table = rel.to_arrow_table()  # pyarrow writes: the query connection has no file access
+        pq.write_table(table, output, compression="zstd")
+        return table.num_rows
     columns, rows = rel.columns, rel.fetchall()
     with open(output, "w", newline="", encoding="utf-8") if output else _nullcontext(stream) as f:
         if fmt == "table":

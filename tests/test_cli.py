@@ -88,3 +88,35 @@ def test_module_entry_point():
         check=True,
     ).stdout
     assert "quickstart" in out
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "select 1; drop view files",
+        "copy (select * from files) to 'stolen.csv'",
+        "attach 'other.duckdb'",
+        "install httpfs",
+        "set enable_external_access = true",
+        "create table t as select 1",
+        "select * from read_csv('/etc/passwd')",
+        "select * from read_text('/etc/hostname')",
+        "'; DROP VIEW files; --",
+    ],
+)
+def test_query_cannot_write_or_read_outside_the_catalog(hf_catalog, tmp_path, sql, monkeypatch):
+    from seamless_catalog import store
+
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p.name for p in hf_catalog.rglob("*"))
+    manifest = store.read_manifest(hf_catalog)
+    result = CliRunner().invoke(main, ["query", "--catalog", str(hf_catalog), sql])
+    assert result.exit_code == 1, result.output
+    assert "Error:" in result.output and "Traceback" not in result.output
+    assert sorted(p.name for p in hf_catalog.rglob("*")) == before
+    assert store.read_manifest(hf_catalog) == manifest
+    assert not list(tmp_path.iterdir())
+    assert (
+        _run("query", "--catalog", str(hf_catalog), "select count(*) as n from files").exit_code
+        == 0
+    )
