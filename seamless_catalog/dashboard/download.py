@@ -1,0 +1,131 @@
+"""Download: a selection by filters or SQL, its plan, a run with a progress bar, the receipt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import streamlit as st
+
+from ..errors import CatalogError
+from . import fetching
+from .data import check_read_only
+from .state import Options, data_for, table
+
+EXTS = ("json", "mp4", "npz", "wav")
+
+
+def render(options: Options) -> None:
+    data = data_for(options)
+    st.header("Download")
+    mode = st.radio("Select by", ["Filters", "SQL"], horizontal=True, key="dl_mode")
+    try:
+        job = _job(data, options, mode)
+    except CatalogError as e:
+        st.error(str(e))
+        return
+    if job is None:
+        return
+    if st.button("Plan", key="dl_plan"):
+        try:
+            st.session_state["dl_planned"] = (job, fetching.plan(data.root, job))
+        except CatalogError as e:
+            st.error(str(e))
+    planned = st.session_state.get("dl_planned")
+    if not planned or planned[0] != job:
+        st.caption("Plan the selection to see what it costs.")
+        return
+    _show_plan(planned[1])
+    if st.button("Download", key="dl_run", type="primary", disabled=not planned[1].plan.todo):
+        _run(data.root, job, planned[1])
+
+
+def _job(data, options: Options, mode: str) -> fetching.Job | None:
+    default_to = str(options.media) if options.media else ""
+    if mode == "Filters":
+        opts = data.filter_options()
+        cols = st.columns(4)
+        filters = {
+            name: cols[i].multiselect(name, values, key=f"dl_{name}")
+            for i, (name, values) in enumerate(opts.items())
+        }
+        cols = st.columns(3)
+        pairs_only = cols[0].checkbox("Pairs only", value=True, key="dl_pairs_only")
+        n = cols[1].number_input("Interactions (0 = all)", min_value=0, value=2, key="dl_n")
+        seed = cols[2].number_input("Seed", min_value=0, value=0, key="dl_seed")
+        ids = data.filtered_file_ids(filters, pairs_only, int(n) or None, int(seed))
+        st.caption(f"{len(ids)} file(s) selected")
+        sql = None
+    else:
+        sql = st.text_area(
+            "SQL with a file_id, interaction_key or session_key column",
+            "select interaction_key from pairs where label = 'improvised' limit 1",
+            key="dl_sql",
+        )
+        sql = check_read_only(sql)
+        ids = []
+    cols = st.columns([2, 3, 3])
+    modalities = cols[0].multiselect("Modalities", EXTS, default=list(EXTS), key="dl_modalities")
+    to = cols[1].text_input("Into folder", default_to, key="dl_to")
+    source = cols[2].text_input("From", options.source, key="dl_source")
+    if not to or not modalities or (sql is None and not ids):
+        st.caption("Choose files, modalities and a target folder.")
+        return None
+    return fetching.Job(
+        to=Path(to),
+        source=source,
+        sql=sql,
+        file_ids=tuple(ids),
+        modalities=tuple(modalities),
+    )
+
+
+def _show_plan(result) -> None:
+    plan = result.plan
+    cols = st.columns(4)
+    cols[0].metric("files to fetch", len(plan.todo))
+    cols[1].metric("already present", sum(1 for i in plan.items if i.state == "present"))
+    cols[2].metric("bytes", _human(plan.bytes_to_fetch))
+    cols[3].metric("requests", plan.n_requests)
+    failed = [i for i in plan.items if i.state == "failed"]
+    if failed:
+        st.warning(
+            f"{len(failed)} file(s) cannot be had: "
+            + "; ".join(f"{i.dest}: {i.reason}" for i in failed[:5])
+        )
+    items = pl.DataFrame(
+        [{"path": i.dest, "state": i.state, "bytes": i.needed, "kind": i.kind} for i in plan.items],
+        schema={"path": pl.String, "state": pl.String, "bytes": pl.Int64, "kind": pl.String},
+    )
+    table(items)
+
+
+def _run(root: Path, job: fetching.Job, planned) -> None:
+    bar = st.progress(0.0, text="starting")
+    try:
+        result = fetching.run(
+            root,
+            job,
+            planned,
+            lambda done, total: bar.progress(done / max(total, 1), text=f"{done}/{total} files"),
+        )
+    except CatalogError as e:
+        st.error(str(e))
+        return
+    st.session_state.pop("dl_planned", None)
+    line = (
+        f"{result.count('delivered')} delivered, {result.count('skipped')} skipped, "
+        f"{result.count('failed')} failed; {_human(result.bytes_fetched)} fetched"
+    )
+    (st.success if result.ok else st.error)(line)
+    st.markdown(f"Receipt: `{result.receipt}`")
+    table(pl.DataFrame([vars(o) for o in result.outcomes]))
+
+
+def _human(n: int | None) -> str:
+    n = float(n or 0)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return ""

@@ -1,0 +1,86 @@
+"""The dashboard's adapter over :func:`seamless_catalog.materialize.materialize`.
+
+Plans with ``dry_run=True``; runs in a worker thread while the caller polls the plan's
+destination files, so a page can draw a progress bar (the materializer itself reports
+progress only through tqdm).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import config
+from ..materialize import DEFAULT_SOURCE, MODALITIES, MaterializeResult, materialize
+
+__all__ = ["DEFAULT_SOURCE", "MODALITIES", "Job", "plan", "run"]
+
+
+@dataclass(frozen=True)
+class Job:
+    """What to fetch: a read-only SQL selection, or explicit file ids; where from and to."""
+
+    to: Path
+    source: str = DEFAULT_SOURCE
+    sql: str | None = None
+    file_ids: tuple[str, ...] = ()
+    modalities: tuple[str, ...] = ("json", "mp4", "npz", "wav")
+    pairs: bool = False
+
+
+def _call(catalog_dir: Path, job: Job, dry_run: bool) -> MaterializeResult:
+    settings = config.from_env().with_(progress=False)
+    common = dict(
+        to=job.to,
+        source=job.source,
+        modalities=job.modalities,
+        pairs=job.pairs,
+        dry_run=dry_run,
+        settings=settings,
+    )
+    if job.sql is not None:
+        return materialize(catalog_dir, sql=job.sql, **common)
+    with tempfile.TemporaryDirectory(prefix="seamless-dashboard-") as tmp:
+        selection = Path(tmp) / "selection.txt"  # ids as a file: no SQL is pasted together
+        selection.write_text("".join(f"{i}\n" for i in job.file_ids))
+        return materialize(catalog_dir, selection=selection, **common)
+
+
+def plan(catalog_dir: Path, job: Job) -> MaterializeResult:
+    """The dry run: ``result.plan`` has items, ``bytes_to_fetch`` and ``n_requests``."""
+    return _call(catalog_dir, job, dry_run=True)
+
+
+def run(
+    catalog_dir: Path,
+    job: Job,
+    planned: MaterializeResult,
+    on_progress: Callable[[int, int], None] = lambda done, total: None,
+    poll_s: float = 0.2,
+) -> MaterializeResult:
+    """Materialize ``job``; ``on_progress(files_done, files_total)`` while it runs."""
+    dests = [job.to / item.dest for item in planned.plan.todo]
+    box: dict[str, object] = {}
+
+    def work() -> None:
+        try:
+            box["result"] = _call(catalog_dir, job, dry_run=False)
+        except BaseException as e:  # handed to the caller's thread below
+            box["error"] = e
+
+    thread = threading.Thread(target=work, name="dashboard-materialize", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        on_progress(_count(dests), len(dests))
+        thread.join(poll_s)
+    on_progress(len(dests), len(dests))
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box["result"]  # type: ignore[return-value]
+
+
+def _count(paths: Iterable[Path]) -> int:
+    return sum(1 for p in paths if p.is_file())
