@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from . import __version__, config, output
+from .dashboard.command import dashboard
 from .errors import CatalogError
 
 EXAMPLES = {
@@ -109,8 +110,15 @@ def quickstart(catalog_dir: Path, sample_dir: Path | None, n_files: int, seed: i
     help="Folder or URL holding interactions.csv, participants.csv, "
     "relationships.csv [default: as already ingested, else the official ones].",
 )
+@click.option("--workers", type=click.IntRange(min=1), help="Units read at once [default: 4].")
 @click.argument("sources", nargs=-1)
-def ingest(catalog_dir: Path, filelist: str | None, assets: str | None, sources: tuple[str, ...]):
+def ingest(
+    catalog_dir: Path,
+    filelist: str | None,
+    assets: str | None,
+    workers: int | None,
+    sources: tuple[str, ...],
+):
     """Ingest SOURCES (local tree, .tar, folder of tars, per-file layout) into the catalog.
 
     Unchanged sources are skipped; the catalog changes in one atomic step; bad records go
@@ -119,7 +127,7 @@ def ingest(catalog_dir: Path, filelist: str | None, assets: str | None, sources:
     from .ingest.run import ingest as do
 
     def go() -> int:
-        r = do(catalog_dir, sources, filelist=filelist, assets=assets)
+        r = do(catalog_dir, sources, filelist=filelist, assets=assets, workers=workers)
         click.echo(_ingest_summary(r))
         return 0 if r.ok else 1
 
@@ -151,8 +159,8 @@ def query(catalog_dir: Path, sql: str, fmt: str, output_path: str | None) -> Non
     from .catalog import Catalog
 
     def go() -> int:
-        with Catalog.open(catalog_dir) as cat:
-            output.write(cat.sql(sql), fmt, output_path)
+        with Catalog.open(catalog_dir, sandbox=True) as cat:
+            output.write(cat.query(sql), fmt, output_path)
         return 0
 
     run(go)
@@ -254,6 +262,139 @@ def synth(
         return 0
 
     run(go)
+
+
+@main.command("sample")
+@catalog_option
+@click.option(
+    "--unit", type=click.Choice(["file", "pair", "session"]), default="file", show_default=True
+)
+@click.option("-n", "n", type=int, required=True, help="How many units.")
+@click.option("--seed", default=0, show_default=True, help="Same seed, same sample.")
+@click.option("--where", help="SQL predicate over the unit's view (files, pairs or sessions).")
+@click.option(
+    "--format", "fmt", type=click.Choice(output.FORMATS), default="table", show_default=True
+)
+@click.option("-o", "--output", "output_path", help="Write to this file instead of stdout.")
+def sample_cmd(
+    catalog_dir: Path,
+    unit: str,
+    n: int,
+    seed: int,
+    where: str | None,
+    fmt: str,
+    output_path: str | None,
+) -> None:
+    """Pick N random files, pairs or sessions, reproducibly (ordered by md5(seed, key)).
+
+    The result can be saved and given to `materialize --selection`.
+
+    \b
+    Example:
+      seamless-catalog sample --catalog demo --unit pair -n 10 --seed 1 \\
+          --where "relationship = 'familiar'" --format csv -o pairs.csv
+      seamless-catalog materialize --catalog demo --selection pairs.csv --to data --pairs
+    """
+    from .catalog import Catalog
+    from .sample import sample
+
+    def go() -> int:
+        with Catalog.open(catalog_dir) as cat:
+            output.write(sample(cat, unit, n, seed=seed, where=where), fmt, output_path)
+        return 0
+
+    run(go)
+
+
+@main.command("materialize")
+@catalog_option
+@click.option("--sql", help="SQL whose result has file_id, interaction_key or session_key.")
+@click.option(
+    "--selection",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV/Parquet with one of those columns, or a text file of ids (one a line).",
+)
+@click.option(
+    "--to", "to", required=True, type=click.Path(file_okay=False, path_type=Path),
+    help="Target folder ({label}/{split}/{batch:04d}/{archive:04d}/{file_id}.{ext}).",
+)  # fmt: skip
+@click.option(
+    "--source",
+    default=None,
+    help="hf://datasets/ORG/NAME, s3://BUCKET/PREFIX, https://HOST/PREFIX or a local "
+    "mirror folder [default: hf://datasets/facebook/seamless-interaction].",
+)
+@click.option(
+    "--modalities",
+    default="json,mp4,npz,wav",
+    show_default=True,
+    help="Comma-separated: json, mp4, npz, wav; per-file sources also smplh, "
+    "boxes_and_keypoints, movement, movement_v4, transcript, vad, annotations, audio, video.",
+)
+@click.option("--pairs", is_flag=True, help="Add the other side of each selected pair.")
+@click.option("--dry-run", is_flag=True, help="Print the plan; transfer nothing.")
+@click.option("--workers", default=4, show_default=True, help="Parallel transfers.")
+@click.option("--shard", help="K/N: keep the K-th of N parts (split by interaction).")
+@click.option("--retry-failed", is_flag=True, help="Redo only the failures of the last run.")
+@click.option(
+    "--merge/--no-merge",
+    default=True,
+    show_default=True,
+    help="Per-file sources: merge .npy into one npz and JSON Lines into one json.",
+)
+def materialize_cmd(
+    catalog_dir: Path,
+    sql: str | None,
+    selection: Path | None,
+    to: Path,
+    source: str | None,
+    modalities: str,
+    pairs: bool,
+    dry_run: bool,
+    workers: int,
+    shard: str | None,
+    retry_failed: bool,
+    merge: bool,
+) -> None:
+    """Download exactly the files a selection names, into the upstream local layout.
+
+    From the Hub's tars it reads members by byte range (one request per sample); from
+    S3/HTTPS it fetches per-file objects. Files already present and verified are skipped;
+    a receipt is written under TO/.seamless-catalog/receipts/. Exit status 1 when any file
+    was not delivered (each is named).
+
+    \b
+    Example:
+      seamless-catalog materialize --catalog demo --to data --dry-run \\
+          --sql "select interaction_key from pairs where relationship = 'familiar' limit 2"
+      seamless-catalog materialize --catalog demo --to data --source s3://bucket/seamless \\
+          --sql "select file_id from files where split = 'dev'" --modalities wav,json
+    """
+    from .materialize import DEFAULT_SOURCE, materialize
+    from .materialize.report import format_plan, format_summary
+
+    def go() -> int:
+        r = materialize(
+            catalog_dir,
+            sql=sql,
+            selection=selection,
+            to=to,
+            source=source or DEFAULT_SOURCE,
+            modalities=modalities,
+            pairs=pairs,
+            dry_run=dry_run,
+            workers=workers,
+            shard=shard,
+            retry_failed=retry_failed,
+            merge=merge,
+        )
+        click.echo(format_plan(r.plan) if dry_run else format_summary(r))
+        return 0 if (dry_run or r.ok) else 1
+
+    run(go)
+
+
+main.add_command(dashboard)  # its module imports no Streamlit until the command runs
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -27,6 +27,10 @@ class Settings:
     assets_base_url: str = ASSETS_BASE_URL
     debug: bool = False
     progress: bool = True
+    workers: int = 4  # units parsed at once (remote units wait on the network)
+    flush_seconds: float = 30.0  # parsed rows are staged at least this often (resume point)
+    remote_probes: tuple[str, ...] = ("wav",)  # media probed in remote tars (mp4/npz cost
+    # extra requests each: their facts are left null unless asked for here)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -41,10 +45,15 @@ def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _int(value: str | None, default: int) -> int:
+    return int(value) if value and value.strip().isdigit() and int(value) > 0 else default
+
+
 def from_env(env: Mapping[str, str] | None = None, **overrides) -> Settings:
     """Settings from the environment (``HF_ENDPOINT``, ``HF_TOKEN``, ``AWS_ENDPOINT_URL``,
     ``SEAMLESS_CATALOG_CDN``, ``SEAMLESS_CATALOG_ASSETS``, ``SEAMLESS_CATALOG_DEBUG``,
-    ``SEAMLESS_CATALOG_PROGRESS``), then explicit overrides (``None`` values are ignored)."""
+    ``SEAMLESS_CATALOG_PROGRESS``, ``SEAMLESS_CATALOG_WORKERS``), then explicit overrides
+    (``None`` values are ignored)."""
     env = os.environ if env is None else env
     s = Settings(
         hf_endpoint=env.get("HF_ENDPOINT", HF_ENDPOINT).rstrip("/"),
@@ -54,6 +63,7 @@ def from_env(env: Mapping[str, str] | None = None, **overrides) -> Settings:
         assets_base_url=env.get("SEAMLESS_CATALOG_ASSETS", ASSETS_BASE_URL).rstrip("/"),
         debug=_flag(env.get("SEAMLESS_CATALOG_DEBUG")),
         progress=env.get("SEAMLESS_CATALOG_PROGRESS", "1") != "0",
+        workers=_int(env.get("SEAMLESS_CATALOG_WORKERS"), Settings.workers),
         extra={k: v for k, v in env.items() if k.startswith("AWS_")},
     )
     return s.with_(**{k: v for k, v in overrides.items() if v is not None})

@@ -29,6 +29,7 @@ CDN_GROUPS = (
     "movement",
     "movement_v4",
 )
+METADATA_ROLES = ("metadata/transcript", "metadata/vad", "annotations/")
 
 
 def _files_by_id(split_dir: Path) -> dict[str, list[tuple[str, Path]]]:
@@ -45,41 +46,49 @@ def _files_by_id(split_dir: Path) -> dict[str, list[tuple[str, Path]]]:
     return by_file
 
 
+def add_metadata(
+    sink: Sink, file_id: str, label: str, split: str, found: list[tuple[str, str, bytes]]
+) -> None:
+    """Rows of one file's per-file metadata, wherever its bytes came from (a folder, S3, the
+    CDN). ``found`` holds ``(role, location, bytes)`` of each object present, role one of
+    ``metadata/transcript``, ``metadata/vad``, ``annotations/<type>``; what is not in it is
+    absent (``transcript_present``/``vad_present`` false). No object at all: no row."""
+    args = (sink, file_id, label, split)
+    for role, location, data in found:
+        items = documents.jsonl(data, location, sink, file_id)
+        if role == "metadata/transcript":
+            documents.add_transcript(*args, items)
+        elif role == "metadata/vad":
+            documents.add_vad(*args, items)
+        elif role.startswith("annotations/"):
+            documents.add_annotations(*args, role.split("/", 1)[1], items)
+    if not found:
+        return
+    roles = {role for role, _, _ in found}
+    sink.add(
+        "documents",
+        file_id=file_id,
+        label=label,
+        split=split,
+        origin="cdn",
+        transcript_present="metadata/transcript" in roles,
+        vad_present="metadata/vad" in roles,
+        annotation_types=sorted(r.split("/", 1)[1] for r in roles if r.startswith("annotations/")),
+        extra_keys=[],
+        bytes=sum(len(data) for _, _, data in found),
+    )
+
+
 def parse_file(
     sink: Sink, file_id: str, label: str, split: str, files: tuple[tuple[str, Path], ...]
 ) -> None:
-    args = (sink, file_id, label, split)
-    roles = dict(files)
+    found = []
     for role, path in files:
-        if role == "metadata/transcript":
-            documents.add_transcript(
-                *args, documents.jsonl(path.read_bytes(), str(path), sink, file_id)
-            )
-        elif role == "metadata/vad":
-            documents.add_vad(*args, documents.jsonl(path.read_bytes(), str(path), sink, file_id))
-        elif role.startswith("annotations/"):
-            kind = role.split("/", 1)[1]
-            documents.add_annotations(
-                *args, kind, documents.jsonl(path.read_bytes(), str(path), sink, file_id)
-            )
+        if role.startswith(METADATA_ROLES):
+            found.append((role, str(path), path.read_bytes()))
         else:
             _media(sink, file_id, label, split, role, path)
-    metadata = [p for r, p in files if r.startswith(("metadata/", "annotations/"))]
-    if metadata:
-        sink.add(
-            "documents",
-            file_id=file_id,
-            label=label,
-            split=split,
-            origin="cdn",
-            transcript_present="metadata/transcript" in roles,
-            vad_present="metadata/vad" in roles,
-            annotation_types=sorted(
-                r.split("/", 1)[1] for r in roles if r.startswith("annotations/")
-            ),
-            extra_keys=[],
-            bytes=sum(p.stat().st_size for p in metadata),
-        )
+    add_metadata(sink, file_id, label, split, found)
 
 
 def _media(sink: Sink, file_id: str, label: str, split: str, role: str, path: Path) -> None:

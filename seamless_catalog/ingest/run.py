@@ -9,9 +9,12 @@ reused by the next run for every unit that has not changed since.
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -20,8 +23,10 @@ from tqdm import tqdm
 
 from .. import catalog, schema, store, views
 from ..config import Settings, from_env
-from ..errors import CatalogError
+from ..errors import CatalogError, RemoteError
+from ..remote import http
 from . import sources as source_registry
+from .remote_perfile import FileRow, rows_from_columns
 from .staging import Staging
 from .units import RowSink, Unit
 
@@ -29,6 +34,7 @@ BATCH_ROWS = 500_000  # rows held in memory before a staging batch is written
 BATCH_UNITS = 2_000
 SAMPLE_ISSUES = 20
 ALWAYS_WRITTEN = ("units", "ingest_runs")
+RETRY = "retry:"  # fingerprint prefix of a unit a transfer failure left unread
 
 
 @dataclass
@@ -55,16 +61,34 @@ def ingest(
     filelist: str | None = None,
     assets: str | None = None,
     settings: Settings | None = None,
+    workers: int | None = None,
 ) -> IngestResult:
     """Ingest ``sources`` (and the filelist and asset CSVs) into the catalog at ``catalog_dir``.
 
     ``filelist``/``assets`` default to what the catalog already holds, else to a
     ``filelist.csv`` inside ``assets``, else to the official public locations.
+    ``workers`` units are parsed at once (default ``Settings.workers``).
     """
     settings = settings or from_env()
+    if workers is not None:
+        settings = settings.with_(workers=max(1, workers))
     root = Path(catalog_dir)
     with store.write_lock(root):
         return _Run(root, settings).run(sources, filelist, assets)
+
+
+def _absorb(batch: RowSink, part: RowSink) -> None:
+    """Append the rows ``part`` collected to ``batch`` (both RowSinks of this run)."""
+    for table, cols in part.columns.items():
+        into = batch.columns.setdefault(table, {name: [] for name in cols})
+        for name, values in cols.items():
+            into[name].extend(values)
+    batch.n_rows += part.n_rows
+    batch.n_errors += part.n_errors
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:,.1f} MB"
 
 
 class _Run:
@@ -84,19 +108,27 @@ class _Run:
         rows = self.con.execute(f"SELECT source_unit, source, fingerprint FROM ({rel})").fetchall()
         return {k: (s, f) for k, s, f in rows}
 
+    def _previous_files(self) -> list[FileRow]:
+        """The current snapshot's ``files`` rows (what drives a source that cannot list)."""
+        rel = store.select_sql("files", self._old_files("files"))
+        table = self.con.sql(f"SELECT * FROM ({rel})").to_arrow_table()
+        return rows_from_columns(table.to_pydict())
+
     def _old_files(self, name: str) -> list[Path]:
         return self.previous.files(self.root, name) if self.previous else []
 
     def run(self, locations: Sequence[str], filelist: str | None, assets: str | None):
         prev_units = self._previous_units()
-        srcs = source_registry.resolve(locations, filelist, assets, prev_units, self.settings)
+        srcs = source_registry.resolve(
+            locations, filelist, assets, prev_units, self.settings, self._previous_files
+        )
         listed: list[Unit] = [u for s in srcs for u in s.units()]
         keys = {u.key for u in listed}
         roots = {s.location for s in srcs}
         to_parse = [u for u in listed if prev_units.get(u.key, ("", ""))[1] != u.fingerprint]
         removed = sorted(k for k, (src, _) in prev_units.items() if src in roots and k not in keys)
         staging = Staging(self.root)
-        self._parse(to_parse, staging)
+        to_parse = self._parse(to_parse, staging)
         self._register_units(to_parse)
         rows = self._merge(to_parse, removed, staging)
         n_err, n_warn, sample = self._issue_counts(to_parse)
@@ -118,23 +150,77 @@ class _Run:
         )
 
     # -- parse ---------------------------------------------------------------------------
-    def _parse(self, units: list[Unit], staging: Staging) -> None:
-        sink, batch = RowSink(self.run_id), []
+    def _parse(self, units: list[Unit], staging: Staging) -> list[Unit]:
+        """Parse ``units`` into staging; returns them, a unit whose transfer failed marked
+        with a ``retry:`` fingerprint so that the next run reads it again.
+
+        Up to ``settings.workers`` units are parsed at once, each into its own sink; rows
+        join the batch in unit order on this thread. A batch is staged when it is large or
+        ``settings.flush_seconds`` old, so a killed run resumes after its last flush."""
         todo = [u for u in units if not staging.is_done(u)]
-        bar = tqdm(
-            todo, desc="ingest", unit="unit", disable=not self.settings.progress, leave=False
-        )
-        for unit in bar:
-            sink.begin(unit)
+        marked: dict[str, Unit] = {}
+        sink, batch = RowSink(self.run_id), []
+        flushed = time.monotonic()
+        bytes0 = http.TOTAL.bytes
+        with tqdm(
+            total=len(todo),
+            desc="ingest",
+            unit="unit",
+            disable=not self.settings.progress,
+            leave=False,
+        ) as bar:
+            for unit, part, failed in self._parsed(todo):
+                if failed:
+                    unit = marked[unit.key] = replace(unit, fingerprint=RETRY + unit.fingerprint)
+                _absorb(sink, part)
+                batch.append(unit)
+                bar.update(1)
+                bar.set_postfix_str(f"{_mb(http.TOTAL.bytes - bytes0)} fetched", refresh=False)
+                old = time.monotonic() - flushed >= self.settings.flush_seconds
+                if sink.n_rows >= BATCH_ROWS or len(batch) >= BATCH_UNITS or old:
+                    staging.write(batch, sink)
+                    sink, batch, flushed = RowSink(self.run_id), [], time.monotonic()
+            staging.write(batch, sink)
+        return [marked.get(u.key, u) for u in units]
+
+    def _parsed(self, units: list[Unit]) -> Iterator[tuple[Unit, RowSink, bool]]:
+        """(unit, its rows, transfer failed) in unit order, at most ``workers`` in flight."""
+        workers = max(1, self.settings.workers)
+        if workers == 1 or len(units) <= 1:
+            for u in units:
+                yield (u, *self._parse_one(u))
+            return
+        with ThreadPoolExecutor(workers, thread_name_prefix="ingest") as pool:
+            pending: deque[tuple[Unit, Future]] = deque()
+            queue = iter(units)
             try:
-                unit.parse(sink)
-            except (CatalogError, OSError) as e:
-                sink.issue(unit.key, str(e))
-            batch.append(unit)
-            if sink.n_rows >= BATCH_ROWS or len(batch) >= BATCH_UNITS:
-                staging.write(batch, sink)
-                sink, batch = RowSink(self.run_id), []
-        staging.write(batch, sink)
+                for u in queue:
+                    pending.append((u, pool.submit(self._parse_one, u)))
+                    if len(pending) >= 2 * workers:
+                        break
+                while pending:
+                    u, fut = pending.popleft()
+                    nxt = next(queue, None)
+                    if nxt is not None:
+                        pending.append((nxt, pool.submit(self._parse_one, nxt)))
+                    yield (u, *fut.result())
+            finally:
+                for _, fut in pending:
+                    fut.cancel()
+
+    def _parse_one(self, unit: Unit) -> tuple[RowSink, bool]:
+        sink = RowSink(self.run_id)
+        sink.begin(unit)
+        try:
+            unit.parse(sink)
+        except RemoteError as e:  # rows of a half-read unit are dropped, never kept
+            sink = RowSink(self.run_id)
+            sink.begin(unit)
+            sink.issue(unit.key, f"{e} (not read; the next run tries again)")
+            return sink, True
+        except (CatalogError, OSError) as e:
+            sink.issue(unit.key, str(e))
+        return sink, False
 
     # -- merge ---------------------------------------------------------------------------
     def _merge(self, parsed: list[Unit], removed: list[str], staging: Staging) -> dict[str, int]:

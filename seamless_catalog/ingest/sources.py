@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from .. import locations
 from ..config import Settings
 from ..errors import SourceNotFound, UsageError
-from . import perfile, tars, tree
+from . import perfile, remote_perfile, tars, tree
 from .assets import AssetsSource
 from .filelist import FilelistSource
 from .units import Source
@@ -21,6 +22,11 @@ REGISTRY: tuple[tuple[str, Factory], ...] = (
     ("a .tar, or a folder or hf:// repo of tars in the Hub layout", tars.tar_source),
     ("a local tree in the upstream layout", tree.tree_source),
     ("a local copy of the per-file (CDN) layout", perfile.perfile_source),
+    (
+        "s3://BUCKET/PREFIX or https://HOST/PREFIX: the per-file (CDN) layout, "
+        "driven by the filelist",
+        remote_perfile.remote_perfile_source,
+    ),
 )
 
 
@@ -41,9 +47,13 @@ def resolve(
     assets: str | None,
     previous_units: Mapping[str, tuple[str, str]],
     settings: Settings,
+    previous_files: Callable[[], list[remote_perfile.FileRow]] | None = None,
 ) -> list[Source]:
     """The sources of one run. Without ``filelist``/``assets``, keep what the catalog already
-    holds; on a new catalog use ``<assets>/filelist.csv`` or the official locations."""
+    holds; on a new catalog use ``<assets>/filelist.csv`` or the official locations.
+
+    Sources that cannot list (the per-file CDN copy) get the files of this run's filelist, or
+    else ``previous_files``: those of the catalog's current snapshot."""
     out: list[Source] = []
     if filelist is None and "filelist" not in previous_units:
         inside = locations.join(assets, "filelist.csv") if assets else None
@@ -54,5 +64,27 @@ def resolve(
         assets = settings.assets_base_url
     if assets is not None:
         out.append(AssetsSource(assets))
-    out.extend(source_for(loc, settings) for loc in given)
+    files = _files_provider(filelist, previous_files)
+    for loc in given:
+        src = source_for(loc, settings)
+        if getattr(src, "needs_filelist", False):
+            src = dataclasses.replace(src, files=files)
+        out.append(src)
     return out
+
+
+def _files_provider(
+    filelist: str | None, previous: Callable[[], list[remote_perfile.FileRow]] | None
+) -> Callable[[], list[remote_perfile.FileRow]]:
+    cache: list[list[remote_perfile.FileRow]] = []
+
+    def files() -> list[remote_perfile.FileRow]:
+        if not cache:
+            if filelist is not None:
+                data = locations.read_bytes(filelist)
+                cache.append(remote_perfile.rows_from_filelist(data, filelist))
+            else:
+                cache.append(previous() if previous is not None else [])
+        return cache[0]
+
+    return files

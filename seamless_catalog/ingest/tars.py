@@ -4,6 +4,14 @@ One unit per tar. The member index comes from walking the tar headers (jumping
 over member data); the json members are parsed and the media probed from their
 headers, all through a random-access reader, so a local file and a Hub object
 by HTTP range take the same path. Nothing is extracted.
+
+Remote tars are read through :class:`RemoteWalk`, which sizes each request from what the
+WebDataset member order says comes next: a json member's data arrives with the header
+after it, a wav header with its tar header, the next sample's json with its tar header.
+That is about three requests per sample (json, npz header, wav header), plus one for the
+end marker. Probes of media that would cost more requests (mp4 ``moov`` at the end, the
+npz central directory) run only for the extensions in ``Settings.remote_probes``; the
+others get a ``media`` row with their size only.
 """
 
 from __future__ import annotations
@@ -13,16 +21,74 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Settings
+from ..probes import HEADER_READAHEAD
 from ..readers import RangeReader, SliceReader
 from ..remote import ObjectInfo, ObjectStore, open_store
 from ..remote.base import LocalStore
-from ..tarindex import TarMember, TarProblem, iter_entries, unsafe_name_reason
+from ..tarindex import BLOCK, TarMember, TarProblem, iter_entries, unsafe_name_reason
 from . import samples
 from .layout import TAR_RE, relative
 from .units import Sink, Unit
 
+NEXT_EXT = {"json": "mp4", "mp4": "npz", "npz": "wav", "wav": "json"}  # WebDataset order
 
-def parse_tar(sink: Sink, reader: RangeReader, rel: str) -> None:
+
+def _padded(n: int) -> int:
+    return -(-n // BLOCK) * BLOCK
+
+
+class RemoteWalk:
+    """One contiguous window over a remote tar; a miss fetches what the walk will need next.
+
+    ``hint`` is how much to fetch on the next miss: a header alone, a header and the head of
+    a probed medium, or a header and a whole json member (its size guessed from the last).
+    """
+
+    def __init__(self, base: RangeReader, probes: tuple[str, ...]) -> None:
+        self.base = base
+        self.size = base.size
+        self.probes = frozenset(probes)
+        self._start = 0
+        self._buf = b""
+        self.json_guess = HEADER_READAHEAD
+        self.hint = BLOCK + self._need("json")
+
+    def _need(self, ext: str) -> int:
+        """Bytes of a member's data worth reading along with its tar header."""
+        if ext == "json":
+            return self.json_guess + BLOCK  # the json and the header after it
+        return HEADER_READAHEAD if ext in self.probes else 0
+
+    def read_at(self, offset: int, n: int) -> bytes:
+        n = max(0, min(n, self.size - offset))
+        rel = offset - self._start
+        if n == 0 or (rel >= 0 and rel + n <= len(self._buf)):
+            return self._buf[rel : rel + n]
+        self._fetch(offset, max(n, self.hint))
+        return self._buf[offset - self._start : offset - self._start + n]
+
+    def _fetch(self, offset: int, n: int) -> None:
+        n = min(n, self.size - offset)
+        end = self._start + len(self._buf)
+        if self._start <= offset <= end < offset + n:  # extends the window: fetch the rest
+            self._buf += self.base.read_at(end, offset + n - end)
+        else:
+            self._start, self._buf = offset, self.base.read_at(offset, n)
+        self.hint = BLOCK
+
+    def member(self, m: TarMember, ext: str) -> None:
+        """Called for each member: prefetch a json with the next header; hint the next miss."""
+        if ext == "json":
+            self.json_guess = _padded(m.size) + m.size // 4
+            self.read_at(m.offset_data, _padded(m.size) + BLOCK)
+        self.hint = BLOCK + self._need(NEXT_EXT.get(ext, "json"))
+
+    def skips(self, ext: str) -> bool:
+        return ext != "json" and ext not in self.probes
+
+
+def parse_tar(sink: Sink, reader: RangeReader, rel: str, walk: RemoteWalk | None = None) -> None:
+    """Rows of one tar; ``walk`` (a :class:`RemoteWalk` that ``reader`` is) for remote tars."""
     label, split = rel.split("/")[:2]
     idx = 0
     for entry in iter_entries(reader):
@@ -47,6 +113,12 @@ def parse_tar(sink: Sink, reader: RangeReader, rel: str) -> None:
             split=split,
         )
         idx += 1
+        if walk is not None:
+            walk.member(entry, ext)
+            if walk.skips(ext):
+                base = dict(file_id=file_id, label=label, split=split, ext=ext, origin="tar")
+                sink.add("media", **base, bytes=entry.size)
+                continue
         window = SliceReader(reader, entry.offset_data, entry.size)
         samples.add_sample_file(
             sink, file_id, ext, label, split, window, f"{rel}:{entry.name}", "tar"
@@ -63,10 +135,21 @@ def _sample_member(sink: Sink, m: TarMember, rel: str) -> bool:
     return True
 
 
-def _parse_object(sink: Sink, store: ObjectStore, key: str, rel: str, info: ObjectInfo) -> None:
+def _parse_object(
+    sink: Sink,
+    store: ObjectStore,
+    key: str,
+    rel: str,
+    info: ObjectInfo,
+    probes: tuple[str, ...] | None,
+) -> None:
     reader = store.reader(key, info)
     try:
-        parse_tar(sink, reader, rel)
+        if probes is None:
+            parse_tar(sink, reader, rel)
+        else:
+            walk = RemoteWalk(reader, probes)
+            parse_tar(sink, walk, rel, walk)
     finally:
         close = getattr(reader, "close", None)
         if close:
@@ -82,6 +165,7 @@ class TarSource:
     location: str
     store: ObjectStore
     tars: tuple[tuple[str, str, ObjectInfo], ...]  # (key in store, archive path, info)
+    remote_probes: tuple[str, ...] | None = None  # None: local, probe every medium
 
     def units(self) -> Iterable[Unit]:
         for key, rel, info in self.tars:
@@ -90,7 +174,9 @@ class TarSource:
                 "tar",
                 self.location,
                 _fingerprint(info),
-                lambda sink, k=key, r=rel, i=info: _parse_object(sink, self.store, k, r, i),
+                lambda sink, k=key, r=rel, i=info: _parse_object(
+                    sink, self.store, k, r, i, self.remote_probes
+                ),
             )
 
 
@@ -107,10 +193,15 @@ def tar_source(location: str, settings: Settings) -> TarSource | None:
     if not (path.is_dir() or location.startswith("hf://")):
         return None
     store = open_store(location, settings)
-    base = path.resolve().as_posix() + "/" if path.is_dir() else "/"
+    if path.is_dir():
+        base = path.resolve().as_posix() + "/"
+    else:  # hf://datasets/ORG/NAME/improvised/dev: keys are relative to the subdir
+        sub = getattr(store, "subdir", "")
+        base = f"/{sub}/" if sub else "/"
     tars = []
     for info in store.list():
         rel = relative(TAR_RE, base + info.key) if info.key.endswith(".tar") else None
         if rel:
             tars.append((info.key, rel, info))
-    return TarSource(location, store, tuple(tars)) if tars else None
+    probes = None if isinstance(store, LocalStore) else tuple(settings.remote_probes)
+    return TarSource(location, store, tuple(tars), probes) if tars else None

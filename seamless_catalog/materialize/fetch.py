@@ -1,0 +1,146 @@
+"""Carry out a plan: a bounded pool of workers, one request or merged output per task."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+from ..remote import ObjectStore
+from . import merge
+from .plan import MERGE_NPZ, Item, Plan, Request, clear_stale_temps, sidecar
+from .receipts import Outcome
+from .write import Splitter, write_bytes
+
+
+class Progress:
+    """Bytes and files done, shown with tqdm (files/bytes/ETA) when enabled."""
+
+    def __init__(self, total_bytes: int, total_files: int, enabled: bool) -> None:
+        self._lock = threading.Lock()
+        self.bytes = 0
+        self.files = 0
+        self.total_files = total_files
+        self.bar = None
+        if enabled:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(
+                total=total_bytes, unit="B", unit_scale=True, unit_divisor=1024, desc="materialize"
+            )
+
+    def add_bytes(self, n: int) -> None:
+        with self._lock:
+            self.bytes += n
+            if self.bar is not None:
+                self.bar.update(n)
+
+    def add_file(self) -> None:
+        with self._lock:
+            self.files += 1
+            if self.bar is not None:
+                self.bar.set_postfix_str(f"{self.files}/{self.total_files} files", refresh=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _outcome(item: Item, status: str, n: int, sha: str | None, reason: str = "") -> Outcome:
+    key = item.parts[0].key if len(item.parts) == 1 else None
+    return Outcome(
+        item.file_id, item.ext, item.name, item.dest, item.source, key, n, item.size, sha,
+        status, reason,
+    )  # fmt: skip
+
+
+def _describe(e: BaseException) -> str:
+    return str(e) or type(e).__name__
+
+
+def run_request(store: ObjectStore, to: Path, req: Request, progress: Progress) -> list[Outcome]:
+    """One ranged read, split into its items' files."""
+    done: list[Outcome] = []
+
+    def on_done(item: Item, sha: str) -> None:
+        done.append(_outcome(item, "delivered", 0, sha))
+        progress.add_file()
+
+    for item in req.items:
+        clear_stale_temps(to, item)
+    splitter = Splitter(to, req, on_done, progress.add_bytes)
+    try:
+        store.copy_range(req.key, req.offset, req.length, splitter)
+        splitter.finish()
+    except Exception as e:  # a failed read or write fails the items not yet written
+        splitter.abort()
+        written = {o.path for o in done}
+        reason = _describe(e)
+        done += [_outcome(i, "failed", 0, None, reason) for i in req.items if i.dest not in written]
+    _share_bytes(done, req, splitter.received)
+    return done
+
+
+def _share_bytes(outcomes: list[Outcome], req: Request, received: int) -> None:
+    """Attribute the bytes of one read to its items (headers go to the next member)."""
+    pos = req.offset
+    left = received
+    by_path = {o.path: o for o in outcomes}
+    for item in req.items:
+        part = item.parts[0]
+        end = part.offset + part.length
+        n = max(0, min(end - pos, left))
+        left -= n
+        pos = end
+        if item.dest in by_path:
+            by_path[item.dest].bytes = n
+
+
+def run_merged(store: ObjectStore, to: Path, item: Item, progress: Progress) -> list[Outcome]:
+    """Fetch every part of a merged output, build it, write it atomically with its facts."""
+    clear_stale_temps(to, item)
+    got = 0
+    try:
+        blobs: dict[str, bytes] = {}
+        for part in item.parts:
+            buf = io.BytesIO()
+            got += store.copy_range(part.key, part.offset, part.length, buf)
+            progress.add_bytes(part.length)
+            blobs[part.name] = buf.getvalue()
+        for key in item.absent:  # as in the tars: an absent transcript is an empty list
+            if "/metadata/transcript/" in key:
+                blobs["metadata:transcript"] = b""
+        if item.kind == MERGE_NPZ:
+            data = merge.npz_bytes(blobs)
+        else:
+            data = merge.json_bytes(item.file_id, blobs)
+        sha = write_bytes(to, item, data)
+    except Exception as e:
+        return [_outcome(item, "failed", got, None, _describe(e))]
+    item.size = len(data)
+    facts = sidecar(to, item)
+    facts.parent.mkdir(parents=True, exist_ok=True)
+    record = {"size": len(data), "sha256": sha, "fingerprint": item.fingerprint}
+    facts.write_text(json.dumps(record))
+    progress.add_file()
+    reason = ("absent at the source: " + ", ".join(item.absent)) if item.absent else ""
+    return [_outcome(item, "delivered", got, sha, reason)]
+
+
+def execute(
+    store: ObjectStore, to: Path, plan: Plan, workers: int, progress: Progress
+) -> list[Outcome]:
+    """Run every request and merged output of ``plan`` on ``workers`` threads."""
+    tasks: list[Callable[[], list[Outcome]]] = [
+        (lambda r=r: run_request(store, to, r, progress)) for r in plan.requests
+    ]
+    tasks += [(lambda i=i: run_merged(store, to, i, progress)) for i in plan.merged]
+    outcomes: list[Outcome] = []
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        futures = [pool.submit(t) for t in tasks]
+        for f in as_completed(futures):
+            outcomes += f.result()
+    return outcomes

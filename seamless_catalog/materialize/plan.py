@@ -1,0 +1,204 @@
+"""The plan: every output file, where its bytes come from, and the requests that fetch them.
+
+An :class:`Item` is one output file (``{file_id}.wav``; a merged ``{file_id}.npz``; in the
+per-file layout one ``.npy``). Its :class:`Part` s are byte ranges of objects in the source
+store. A :class:`Request` is one ranged read: for a tar it may serve several adjacent
+members of one sample (the 512-byte headers between them are read and dropped).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# item kinds
+MEMBER = "member"  # a member of a tar, copied as is
+OBJECT = "object"  # a whole object of the per-file layout, copied as is
+MERGE_NPZ = "merge-npz"  # per-feature .npy objects merged into one npz
+MERGE_JSON = "merge-json"  # transcript/VAD/annotation JSON Lines merged into one json
+MERGED = (MERGE_NPZ, MERGE_JSON)
+
+STATE_DIR = ".seamless-catalog"
+
+
+@dataclass(frozen=True)
+class Part:
+    key: str  # object key in the source store
+    offset: int
+    length: int
+    name: str  # "smplh:body_pose", "metadata:vad", or the tar member's extension
+    etag: str | None = None
+
+
+@dataclass
+class Item:
+    file_id: str
+    ext: str  # extension of the output file
+    name: str  # what it is: "wav", "npz", "smplh:body_pose", "metadata:vad"...
+    dest: str  # path relative to the target folder
+    kind: str
+    source: str  # URI of the source store
+    parts: tuple[Part, ...] = ()
+    size: int | None = None  # expected size (None for merged outputs: known once built)
+    sha256: str | None = None
+    order: int = 0  # member index in its tar (adjacency), else 0
+    absent: tuple[str, ...] = ()  # optional parts that the source does not have
+    state: str = "todo"  # "todo", "present" (verified on disk), "failed"
+    reason: str = ""
+    partial: int = 0  # bytes of a resumable temp file left by an interrupted run
+
+    @property
+    def needed(self) -> int:
+        """Bytes of the source this file is made of."""
+        return sum(p.length for p in self.parts)
+
+    @property
+    def fingerprint(self) -> str:
+        """Identity of a merged output's inputs (their keys, sizes and versions)."""
+        text = "\n".join(f"{p.key}\t{p.length}\t{p.etag or ''}" for p in self.parts)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass
+class Request:
+    """One read of ``key`` from ``offset``: serves ``items`` (tar members or a whole object)."""
+
+    key: str
+    offset: int
+    length: int
+    items: list[Item]
+
+
+@dataclass
+class Plan:
+    source: str
+    layout: str  # "tar" or "per-file"
+    items: list[Item]
+    requests: list[Request] = field(default_factory=list)
+    merged: list[Item] = field(default_factory=list)  # merged outputs to build (own requests)
+    index_requests: int = 0  # reads spent indexing tars on the fly
+    index_bytes: int = 0
+
+    @property
+    def todo(self) -> list[Item]:
+        return [i for i in self.items if i.state == "todo"]
+
+    @property
+    def n_requests(self) -> int:
+        merged = sum(len(i.parts) for i in self.merged)
+        return len(self.requests) + merged + self.index_requests
+
+    @property
+    def bytes_needed(self) -> int:
+        return sum(i.needed - i.partial for i in self.todo)
+
+    @property
+    def bytes_to_fetch(self) -> int:
+        merged = sum(i.needed for i in self.merged)
+        return sum(r.length for r in self.requests) + merged + self.index_bytes
+
+    def requests_of(self, item: Item) -> int:
+        """Requests that start with ``item`` (a merged tar read counts for its first member)."""
+        if item.kind in MERGED:
+            return len(item.parts) if item.state == "todo" else 0
+        return sum(1 for r in self.requests if r.items[0] is item)
+
+
+# --------------------------------------------------------------------------- local state
+
+
+def temp_prefix(dest: Path) -> str:
+    return f".{dest.name}."
+
+
+def temp_files(dest: Path) -> list[Path]:
+    """Temp files an earlier run left for ``dest`` (``.{name}.{random}.part``), largest first."""
+    folder = dest.parent
+    if not folder.is_dir():
+        return []
+    prefix = temp_prefix(dest)
+    found = [p for p in folder.iterdir() if p.name.startswith(prefix) and p.suffix == ".part"]
+    return sorted(found, key=lambda p: p.stat().st_size, reverse=True)
+
+
+def sidecar(to: Path, item: Item) -> Path:
+    """Where the facts of a merged output are kept (its size, sha256 and inputs)."""
+    return to / STATE_DIR / "merged" / f"{item.dest}.json"
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def check_present(to: Path, item: Item) -> None:
+    """Mark ``item`` present when its file is on disk and verified; note resumable bytes."""
+    dest = to / item.dest
+    if item.kind in MERGED:
+        try:
+            facts = json.loads(sidecar(to, item).read_text())
+            ok = (
+                dest.stat().st_size == facts["size"]
+                and facts["fingerprint"] == item.fingerprint
+                and sha256_file(dest) == facts["sha256"]
+            )
+        except (OSError, ValueError, KeyError):
+            ok = False
+        if ok:
+            item.state, item.size, item.sha256 = "present", facts["size"], facts["sha256"]
+        return
+    try:
+        size = dest.stat().st_size
+    except OSError:
+        size = -1
+    if size == item.size and (item.sha256 is None or sha256_file(dest) == item.sha256):
+        item.state = "present"
+        return
+    temps = temp_files(dest)
+    if temps and item.size is not None and temps[0].stat().st_size <= item.size:
+        item.partial = temps[0].stat().st_size
+
+
+def build_requests(items: Iterable[Item]) -> list[Request]:
+    """Group the items still to fetch: adjacent members of one sample of a tar share a read."""
+    todo = [i for i in items if i.state == "todo" and i.kind not in MERGED]
+    todo.sort(key=lambda i: (i.parts[0].key, i.parts[0].offset))
+    requests: list[Request] = []
+    for item in todo:
+        part = item.parts[0]
+        last = requests[-1] if requests else None
+        joins = (
+            last is not None
+            and item.kind == MEMBER
+            and last.items[-1].kind == MEMBER
+            and last.key == part.key
+            and last.items[-1].file_id == item.file_id
+            and last.items[-1].order + 1 == item.order
+        )
+        if joins:
+            assert last is not None
+            item.partial = 0  # only the first member of a read can resume
+            last.length = part.offset + part.length - last.offset
+            last.items.append(item)
+        else:
+            start = part.offset + item.partial
+            requests.append(Request(part.key, start, part.length - item.partial, [item]))
+    return requests
+
+
+def clear_stale_temps(to: Path, item: Item) -> None:
+    """Remove temp files of ``item`` that will not be resumed."""
+    temps = temp_files(to / item.dest)
+    keep = temps[0] if item.partial and temps else None
+    for t in temps:
+        if t != keep:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(t)

@@ -1,0 +1,198 @@
+"""``materialize()``: select, plan, fetch, verify, write, and leave a receipt."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import config
+from ..catalog import Catalog
+from ..config import Settings
+from ..errors import UsageError
+from ..ids import LABELS, SPLITS
+from ..remote import ObjectStore, open_store
+from . import fetch, receipts
+from .perfile import JSON_GROUPS, NPZ_GROUPS, plan_perfile
+from .plan import MERGED, Plan, build_requests, check_present
+from .receipts import Outcome
+from .selection import FileRow, select
+from .shard import parse_shard, take_shard
+from .tars import plan_tars
+
+DEFAULT_SOURCE = f"hf://datasets/{config.HF_REPO}"
+EXTENSIONS = ("json", "mp4", "npz", "wav")
+GROUPS = {  # coarse modality -> fine groups of the per-file layout
+    "json": JSON_GROUPS,
+    "npz": NPZ_GROUPS,
+    "wav": ("audio",),
+    "mp4": ("video",),
+}
+FINE = {g: ext for ext, groups in GROUPS.items() for g in groups}
+MODALITIES = EXTENSIONS + tuple(FINE)
+
+
+@dataclass
+class MaterializeResult:
+    plan: Plan
+    outcomes: list[Outcome] = field(default_factory=list)
+    receipt: Path | None = None
+    dry_run: bool = False
+    bytes_fetched: int = 0
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def failures(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def parse_modalities(modalities: str | Iterable[str]) -> tuple[str, ...]:
+    names = modalities.split(",") if isinstance(modalities, str) else list(modalities)
+    names = [n.strip() for n in names if n.strip()]
+    bad = [n for n in names if n not in MODALITIES]
+    if bad or not names:
+        raise UsageError(f"unknown modalities {bad or names}: choose from {', '.join(MODALITIES)}")
+    return tuple(dict.fromkeys(names))
+
+
+def source_layout(uri: str, store: ObjectStore) -> str:
+    """ "tar" for the Hub or a folder of its tars, "per-file" for S3, HTTPS or their mirror."""
+    if uri.startswith("hf://"):
+        return "tar"
+    if uri.startswith(("s3://", "http://", "https://")):
+        return "per-file"
+    root = Path(uri)
+    for label in LABELS:
+        for split in SPLITS:
+            folder = root / label / split
+            if any((folder / g).is_dir() for g in ("audio", "video", "metadata", "smplh")):
+                return "per-file"
+    return "tar"
+
+
+def _dest(row: FileRow, ext: str) -> str:
+    return f"{row.folder}/{row.file_id}.{ext}"
+
+
+def build_plan(
+    cat: Catalog,
+    store: ObjectStore,
+    rows: list[FileRow],
+    to: Path,
+    modalities: tuple[str, ...],
+    merge: bool = True,
+    workers: int = 4,
+    only: set[str] | None = None,
+) -> Plan:
+    """Every output file of ``rows``: where from, how many bytes, in how many requests."""
+    layout = source_layout(store.uri, store)
+    plan = Plan(store.uri, layout, [])
+    if layout == "tar":
+        wanted = {FINE.get(m, m) for m in modalities}
+        exts = [e for e in EXTENSIONS if e in wanted]
+        plan_tars(cat, store, rows, exts, plan, _dest)
+    else:
+        groups = {g for m in modalities for g in (GROUPS.get(m) or (m,))}
+        plan_perfile(cat, store, rows, groups, merge, plan, _dest, workers)
+    if only is not None:  # a retry: just the outputs that failed last time
+        plan.items = [i for i in plan.items if i.dest in only]
+    for item in plan.items:
+        if item.state == "todo":
+            check_present(to, item)
+    plan.requests = build_requests(plan.items)
+    plan.merged = [i for i in plan.items if i.state == "todo" and i.kind in MERGED]
+    return plan
+
+
+def materialize(
+    catalog_dir: str | Path,
+    *,
+    sql: str | None = None,
+    selection: str | Path | None = None,
+    to: str | Path,
+    source: str = DEFAULT_SOURCE,
+    modalities: str | Iterable[str] = EXTENSIONS,
+    pairs: bool = False,
+    dry_run: bool = False,
+    workers: int = 4,
+    shard: str | tuple[int, int] | None = None,
+    retry_failed: bool = False,
+    merge: bool = True,
+    settings: Settings | None = None,
+) -> MaterializeResult:
+    """Download exactly the files a selection names, into the upstream local layout.
+
+    ``sql`` (a result with ``file_id``, ``interaction_key`` or ``session_key``) or
+    ``selection`` (CSV/Parquet with such a column, or a text file of ids) chooses the files;
+    ``pairs`` adds the other side of each pair; ``shard=(k, n)`` keeps the k-th of n
+    interaction-wise parts; ``retry_failed`` redoes only the failures of the last receipt.
+    """
+    settings = settings or config.from_env()
+    to = Path(to)
+    mods = parse_modalities(modalities)
+    shard_kn = parse_shard(shard)
+    if workers < 1:
+        raise UsageError(f"--workers {workers}: give at least 1")
+    retry = receipts.last_failures(to) if retry_failed else None
+    if retry_failed and (sql is not None or selection is not None):
+        raise UsageError("--retry-failed takes its selection from the last receipt: drop --sql")
+    with Catalog.open(catalog_dir) as cat:
+        if retry is not None and not retry:
+            return MaterializeResult(Plan(source, "", []), dry_run=dry_run)
+        if retry is None:
+            chosen = select(cat, sql=sql, selection=selection, pairs=pairs)
+        else:
+            chosen = select(cat, ids=sorted({r["file_id"] for r in retry}))
+        rows = take_shard(chosen.files, shard_kn)
+        store = open_store(source, settings)
+        only = {r["path"] for r in retry if r.get("path")} if retry is not None else None
+        plan = build_plan(cat, store, rows, to, mods, merge, workers, only)
+    result = MaterializeResult(plan, dry_run=dry_run)
+    unknown = [
+        Outcome(fid, None, None, None, source, None, 0, None, None, "failed", "not in the catalog")
+        for fid in chosen.unknown
+        if shard_kn is None or fid in {r.file_id for r in rows}
+    ]
+    if dry_run:
+        return result
+    progress = fetch.Progress(plan.bytes_to_fetch, len(plan.todo), settings.progress)
+    try:
+        done = fetch.execute(store, to, plan, workers, progress)
+    finally:
+        progress.close()
+    result.outcomes = unknown + _settled(plan) + done
+    result.outcomes.sort(key=lambda o: (o.file_id, o.path or ""))
+    result.bytes_fetched = sum(o.bytes for o in result.outcomes)
+    result.receipt = receipts.write_receipt(to, receipts.new_run_id(), result.outcomes)
+    return result
+
+
+def _settled(plan: Plan) -> list[Outcome]:
+    """Outcomes known before any transfer: files already present, files that cannot be had."""
+    out = []
+    for item in plan.items:
+        if item.state in ("present", "failed"):
+            status = "skipped" if item.state == "present" else "failed"
+            key = item.parts[0].key if len(item.parts) == 1 else None
+            out.append(
+                Outcome(
+                    item.file_id,
+                    item.ext,
+                    item.name,
+                    item.dest,
+                    item.source,
+                    key,
+                    0,
+                    item.size,
+                    item.sha256,
+                    status,
+                    item.reason,
+                )  # fmt: skip
+            )
+    return out
