@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from .errors import QueryError, UnsafeQuery
 
 # What SQL from a user may be: reading, never writing, attaching, installing or setting.
 READ_ONLY_STATEMENTS = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
+_EXPLAIN = re.compile(r"^\s*explain\s+(analyze\s+)?", re.IGNORECASE)
 
 
 def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
@@ -85,8 +87,7 @@ class Catalog:
     ):
         """Run SQL from a user: one SELECT (or EXPLAIN), nothing that writes, attaches, installs
         or changes settings; at most ``max_rows`` rows when given."""
-        check_read_only(sql)
-        rel = self.sql(sql, params)
+        rel = self.sql(check_read_only(sql), params)
         return rel.limit(max_rows) if max_rows is not None else rel
 
     def value(self, query: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
@@ -111,14 +112,18 @@ class Catalog:
         self.close()
 
 
-def check_read_only(sql: str) -> None:
-    """Raise :class:`UnsafeQuery` unless ``sql`` is exactly one read-only statement."""
+def check_read_only(sql: str) -> str:
+    """The one statement of ``sql`` if it only reads (SELECT, or EXPLAIN of one; EXPLAIN ANALYZE
+    runs what it explains); else :class:`UnsafeQuery`."""
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as e:
         raise QueryError(f"query does not parse: {e}") from e
     if len(statements) != 1:
         raise UnsafeQuery(f"expected one statement, found {len(statements)}")
-    kind = statements[0].type
-    if kind not in READ_ONLY_STATEMENTS:
-        raise UnsafeQuery(f"{kind.name} statements are not allowed here")
+    stmt = statements[0]
+    if stmt.type == duckdb.StatementType.EXPLAIN:
+        check_read_only(_EXPLAIN.sub("", stmt.query, count=1))
+    elif stmt.type not in READ_ONLY_STATEMENTS:
+        raise UnsafeQuery(f"{stmt.type.name} statements are not allowed")
+    return stmt.query

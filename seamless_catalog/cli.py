@@ -299,7 +299,7 @@ def sample_cmd(
     from .sample import sample
 
     def go() -> int:
-        with Catalog.open(catalog_dir) as cat:
+        with Catalog.open(catalog_dir, sandbox=True) as cat:
             output.write(sample(cat, unit, n, seed=seed, where=where), fmt, output_path)
         return 0
 

@@ -60,8 +60,8 @@ class QueryError(CatalogError):
 class UnsafeQuery(QueryError):
     def __init__(self, reason: str) -> None:
         super().__init__(
-            f"refused: {reason}. Queries here may only read the catalog: one SELECT "
-            "(or EXPLAIN) statement; use DuckDB directly on catalog.duckdb to do more"
+            f"refused: {reason}: only SELECT (or EXPLAIN of a SELECT) statements run here, one "
+            "at a time, and they only read the catalog; open catalog.duckdb in DuckDB to do more"
         )
 
 

@@ -31,4 +31,4 @@ def sample(cat: Catalog, unit: str, n: int, seed: int = 0, where: str | None = N
     """``n`` random rows of the unit's view (a DuckDB relation), reproducible for ``seed``."""
     if n < 0:
         raise UsageError(f"-n {n}: give a count of 0 or more")
-    return cat.sql(sample_sql(unit, where), {"seed": str(seed), "n": n})
+    return cat.query(sample_sql(unit, where), {"seed": str(seed), "n": n})

@@ -13,10 +13,11 @@ pytest.importorskip("altair")
 from click.testing import CliRunner  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from seamless_catalog.catalog import check_read_only  # noqa: E402
 from seamless_catalog.dashboard.command import dashboard  # noqa: E402
-from seamless_catalog.dashboard.data import Data, check_read_only  # noqa: E402
+from seamless_catalog.dashboard.data import Data  # noqa: E402
 from seamless_catalog.dashboard.server import APP, server_argv  # noqa: E402
-from seamless_catalog.errors import UsageError  # noqa: E402
+from seamless_catalog.errors import QueryError  # noqa: E402
 
 TIMEOUT = 60
 
@@ -174,8 +175,13 @@ def test_download_by_sql_refuses_writes(app, tmp_path):
 def test_check_read_only():
     assert check_read_only("with a as (select 1) select * from a")
     assert check_read_only("explain select 1")
-    for bad in ["insert into x values (1)", "pragma version", "install httpfs"]:
-        with pytest.raises(UsageError):
+    for bad in [
+        "insert into x values (1)",
+        "pragma version",
+        "install httpfs",
+        "explain analyze create table t as select 1",
+    ]:
+        with pytest.raises(QueryError):
             check_read_only(bad)
 
 

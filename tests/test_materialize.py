@@ -366,3 +366,21 @@ def test_shards_are_disjoint_covering_keep_pairs_and_stable(hf_catalog, release,
     assert other.stdout.strip() == str([shard_of(k, 3) for k in keys])
     with pytest.raises(UsageError):
         materialize(hf_catalog, shard="4/3", **kw)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "select file_id from files; drop view files",
+        "copy (select file_id from files) to 'x.csv'",
+        "select column0 as file_id from read_csv('/etc/passwd')",
+    ],
+)
+def test_materialize_sql_cannot_write_or_read_outside(hf_catalog, release, tmp_path, sql):
+    from seamless_catalog.errors import QueryError
+
+    with pytest.raises(QueryError):
+        materialize(
+            hf_catalog, sql=sql, to=tmp_path / "out", source=str(release / "hf"), dry_run=True
+        )
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("*.*"))

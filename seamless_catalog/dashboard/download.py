@@ -7,9 +7,9 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
+from ..catalog import check_read_only
 from ..errors import CatalogError
 from . import fetching
-from .data import check_read_only
 from .state import Options, data_for, table
 
 EXTS = ("json", "mp4", "npz", "wav")

@@ -142,7 +142,9 @@ def materialize(
     retry = receipts.last_failures(to) if retry_failed else None
     if retry_failed and (sql is not None or selection is not None):
         raise UsageError("--retry-failed takes its selection from the last receipt: drop --sql")
-    with Catalog.open(catalog_dir) as cat:
+    # user SQL runs on a connection confined to the catalog (and the selection file's folder)
+    allow = [Path(selection).resolve().parent] if selection is not None else []
+    with Catalog.open(catalog_dir, sandbox=True, allow_paths=allow) as cat:
         if retry is not None and not retry:
             return MaterializeResult(Plan(source, "", []), dry_run=dry_run)
         if retry is None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..catalog import Catalog
+from ..catalog import Catalog, check_read_only
 from ..errors import SourceNotFound, UsageError
 from ..ids import LABELS, SPLITS, parse_file_id
+from ..schema import quote_ident
 
 KEY_COLUMNS = ("file_id", "interaction_key", "session_key")
 SELECTION_TABLE = "_selection"
@@ -64,7 +65,7 @@ def key_column(columns: list[str]) -> str:
 def expand_sql(key: str, pairs: bool, source: str = SELECTION_TABLE) -> str:
     """SQL returning the ``files`` rows of a selection keyed by ``key`` (pure twin)."""
     kind = key.lower()
-    quoted = '"' + key.replace('"', '""') + '"'
+    quoted = quote_ident(key)
     match = f"f.{kind} in (select {quoted} from {source} where {quoted} is not null)"
     if pairs and kind == "file_id":
         match = (
@@ -146,14 +147,14 @@ def select(
         raise UsageError("give exactly one of --sql or --selection")
     cat.sql(f"drop table if exists {SELECTION_TABLE}")
     if sql is not None:
-        cat.sql(f"create temp table {SELECTION_TABLE} as {sql}")
+        cat.sql(f"create temp table {SELECTION_TABLE} as {check_read_only(sql)}")
     elif ids is not None:
         _load_ids(cat, ids)
     else:
         _load_file(cat, Path(selection))
     columns = [r[0] for r in cat.sql(f"describe {SELECTION_TABLE}").fetchall()]
     key = key_column(columns)
-    quoted = '"' + key.replace('"', '""') + '"'
+    quoted = quote_ident(key)
     wanted = [
         r[0]
         for r in cat.sql(
