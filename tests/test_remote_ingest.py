@@ -179,6 +179,48 @@ def test_hub_unit_failing_for_good_is_reported_and_read_next_time(
     assert_same_catalog(cat, hf_catalog)
 
 
+def test_failed_reread_keeps_the_rows_of_the_previous_snapshot(
+    make_hub_server, release, hf_catalog, tmp_path, sleeps
+):
+    server = _hub(make_hub_server, release)
+    settings = Settings(hf_endpoint=server.endpoint, progress=False, remote_probes=ALL_PROBES)
+    cat = tmp_path / "cat"
+    assert _ingest(release, cat, [HF], settings).ok
+    bad = _tars(release)[2]
+    with Catalog.open(cat) as c:
+        before = c.value("select count(*) from raw.members where archive_path = ?", [bad])
+        fp = c.value("select fingerprint from raw.units where source_unit = ?", [f"tar:{bad}"])
+    assert before > 0
+    # the tar changes upstream (new fingerprint) but cannot be read this time
+    server.faults.status(500, times=1000, path=bad, kind="cdn")
+    from seamless_catalog.ingest import run as run_module
+
+    real = run_module._Run._previous_units
+
+    def stale(self):  # pretend the catalog holds another version of the bad tar
+        units = real(self)
+        src, _ = units[f"tar:{bad}"]
+        units[f"tar:{bad}"] = (src, "an older version")
+        return units
+
+    run_module._Run._previous_units = stale
+    try:
+        second = _ingest(release, cat, [HF], settings)
+    finally:
+        run_module._Run._previous_units = real
+    assert not second.ok
+    with Catalog.open(cat) as c:
+        assert c.value("select count(*) from raw.members where archive_path = ?", [bad]) == before
+        assert c.value("select count(*) from raw.units where source_unit = ?", [f"tar:{bad}"]) == 1
+        assert (
+            c.value("select fingerprint from raw.units where source_unit = ?", [f"tar:{bad}"])
+            == RETRY + fp
+        )
+    server.faults.clear()
+    assert _ingest(release, cat, [HF], settings).ok
+    assert_same_catalog(cat, hf_catalog)
+
+
 RESUME_SCRIPT = textwrap.dedent(
     """
     import sys

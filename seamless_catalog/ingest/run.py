@@ -9,6 +9,7 @@ reused by the next run for every unit that has not changed since.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections import deque
@@ -18,12 +19,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 from tqdm import tqdm
 
 from .. import catalog, schema, store, views
 from ..config import Settings, from_env
-from ..errors import CatalogError, RemoteError
+from ..errors import CatalogError, DiskError, RemoteError
 from ..remote import http
 from . import sources as source_registry
 from .remote_perfile import FileRow, rows_from_columns
@@ -34,6 +36,7 @@ BATCH_ROWS = 500_000  # rows held in memory before a staging batch is written
 BATCH_UNITS = 2_000
 SAMPLE_ISSUES = 20
 ALWAYS_WRITTEN = ("units", "ingest_runs")
+BOOKKEEPING = ("units", "ingest_issues")  # replaced for every unit read, even a failed one
 RETRY = "retry:"  # fingerprint prefix of a unit a transfer failure left unread
 
 
@@ -73,8 +76,21 @@ def ingest(
     if workers is not None:
         settings = settings.with_(workers=max(1, workers))
     root = Path(catalog_dir)
-    with store.write_lock(root):
-        return _Run(root, settings).run(sources, filelist, assets)
+    try:
+        with store.write_lock(root):
+            try:
+                return _Run(root, settings).run(sources, filelist, assets)
+            except BaseException:
+                # what this run wrote and did not commit (we still hold the lock); the
+                # staged batches stay, so that the next run resumes from them
+                with contextlib.suppress(OSError):
+                    store.collect_garbage(root)
+                raise
+    except (OSError, duckdb.Error) as e:
+        disk = DiskError.from_exception(root, e)
+        if disk is None or isinstance(e, CatalogError):
+            raise
+        raise disk from e
 
 
 def _absorb(batch: RowSink, part: RowSink) -> None:
@@ -133,8 +149,10 @@ class _Run:
         rows = self._merge(to_parse, removed, staging)
         n_err, n_warn, sample = self._issue_counts(to_parse)
         self._write_run_row(locations, filelist, assets, to_parse, listed, removed, n_err)
-        manifest = self.writer.commit(self.run_id)
-        views.write_catalog_duckdb(self.root, manifest)
+        manifest = self.writer.prepare(self.run_id)
+        built = views.write_catalog_duckdb(self.root, manifest, install=False)
+        self.writer.commit(manifest)
+        views.install_catalog_duckdb(self.root, built)
         store.collect_garbage(self.root)
         store.clear_staging(self.root)
         return IngestResult(
@@ -224,9 +242,17 @@ class _Run:
 
     # -- merge ---------------------------------------------------------------------------
     def _merge(self, parsed: list[Unit], removed: list[str], staging: Staging) -> dict[str, int]:
-        replaced = [u.key for u in parsed] + removed
-        self.con.register("_parsed", pa.table({"unit": [u.key for u in parsed]}))
-        self.con.register("_replaced", pa.table({"unit": pa.array(replaced, pa.string())}))
+        """A unit whose transfer failed keeps its previous rows (nothing valid is lost); only
+        its bookkeeping (units, ingest_issues) is replaced, so the next run reads it again."""
+        read = [u.key for u in parsed if not u.fingerprint.startswith(RETRY)]
+        self.con.register(
+            "_parsed", pa.table({"unit": pa.array([u.key for u in parsed], pa.string())})
+        )
+        self.con.register("_replaced", pa.table({"unit": pa.array(read + removed, pa.string())}))
+        self.con.register(
+            "_rebooked",
+            pa.table({"unit": pa.array([u.key for u in parsed] + removed, pa.string())}),
+        )
         rows: dict[str, int] = {}
         for t in schema.TABLES.values():
             if t.name == "ingest_runs":
@@ -248,7 +274,8 @@ class _Run:
 
     def _merged_sql(self, t: schema.Table, staging: Staging) -> str | None:
         old = store.select_sql(t.name, self._old_files(t.name))
-        keep = f"SELECT * FROM ({old}) o WHERE source_unit NOT IN (SELECT unit FROM _replaced)"
+        gone = "_rebooked" if t.name in BOOKKEEPING else "_replaced"
+        keep = f"SELECT * FROM ({old}) o WHERE source_unit NOT IN (SELECT unit FROM {gone})"
         staged = self._staged_sql(t.name, staging)
         cover = self._staged_sql(t.replace_from, staging) if t.replace_from else None
         if cover is not None and t.replace_key != "file_id":
