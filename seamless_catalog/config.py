@@ -6,6 +6,7 @@ Nothing else in the package reads ``os.environ``.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
@@ -41,6 +42,13 @@ class Settings:
         return replace(self, **changes)
 
 
+def _progress(value: str | None) -> bool:
+    """Progress bars: as SEAMLESS_CATALOG_PROGRESS says (0/1), else when stderr is a terminal."""
+    if value is not None:
+        return value != "0"
+    return sys.stderr is not None and sys.stderr.isatty()
+
+
 def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -62,7 +70,7 @@ def from_env(env: Mapping[str, str] | None = None, **overrides) -> Settings:
         cdn_base_url=env.get("SEAMLESS_CATALOG_CDN", CDN_BASE_URL).rstrip("/"),
         assets_base_url=env.get("SEAMLESS_CATALOG_ASSETS", ASSETS_BASE_URL).rstrip("/"),
         debug=_flag(env.get("SEAMLESS_CATALOG_DEBUG")),
-        progress=env.get("SEAMLESS_CATALOG_PROGRESS", "1") != "0",
+        progress=_progress(env.get("SEAMLESS_CATALOG_PROGRESS")),
         workers=_int(env.get("SEAMLESS_CATALOG_WORKERS"), Settings.workers),
         extra={k: v for k, v in env.items() if k.startswith("AWS_")},
     )
