@@ -3,6 +3,8 @@
     python scripts/bench_ingest.py --scale 0.1          # 12,937 files, ~1 GB of JSON
     python scripts/bench_ingest.py --scale 1.0          # the full release, metadata only
     python scripts/bench_ingest.py --quick              # a tiny release: checks it runs
+    python scripts/bench_ingest.py --release DIR --methods ours_tars,ours_reingest_tars
+                                                        # an existing release (e.g. hf-only)
 
 The release is generated (metadata only) once under --work. Each method runs in a fresh
 subprocess so its peak RSS is its own. Baselines, as a user would write them:
@@ -18,13 +20,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from bench_common import NOTE, load, machine, median, spread
 
 RUNNERS = {}
 
@@ -64,6 +67,11 @@ def _ours_tars(release: Path, out: Path) -> None:
 @runner("ours_reingest")
 def _ours_reingest(release: Path, out: Path) -> None:
     _ours_tree(release, out.parent / "ours_tree")  # the catalog ours_tree left behind
+
+
+@runner("ours_reingest_tars")
+def _ours_reingest_tars(release: Path, out: Path) -> None:
+    _ours_tars(release, out.parent / "ours_tars")
 
 
 @runner("duckdb")
@@ -132,7 +140,7 @@ def _prepare(work: Path, scale: float | None, n_files: int | None) -> Path:
             progress=True,
         )
     jsonl = release / "all.jsonl"
-    if not jsonl.exists():
+    if (release / "tree").is_dir() and not jsonl.exists():
         with open(jsonl, "wb") as f:
             for p in sorted((release / "tree").rglob("*.json")):
                 f.write(json.dumps(json.loads(p.read_bytes())).encode() + b"\n")
@@ -144,11 +152,17 @@ def _size(path: Path) -> tuple[float, int]:
     return sum(p.stat().st_size for p in files) / 1e6, len(files)
 
 
+REINGEST = {"ours_reingest": "ours_tree", "ours_reingest_tars": "ours_tars"}
+NEEDS_TREE = {"ours_tree", "ours_reingest", "duckdb", "jsonloop", "pandas"}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--scale", type=float, default=0.1)
     ap.add_argument("--quick", action="store_true", help="a 60-file release; checks it runs")
     ap.add_argument("--work", type=Path, default=Path("/tmp/seamless-bench-ingest"))
+    ap.add_argument("--release", type=Path, help="an existing generated release to ingest")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per method (median reported)")
     ap.add_argument("--methods", default="ours_tree,ours_reingest,ours_tars,duckdb,jsonloop,pandas")
     ap.add_argument(
         "--child", nargs=3, metavar=("METHOD", "RELEASE", "OUT"), help=argparse.SUPPRESS
@@ -157,33 +171,69 @@ def main() -> None:
     if args.child:
         _child(args.child[0], Path(args.child[1]), Path(args.child[2]))
         return
-    work = args.work / ("quick" if args.quick else f"scale-{args.scale}")
-    release = _prepare(work, None if args.quick else args.scale, 60 if args.quick else None)
-    json_files = list((release / "tree").rglob("*.json"))
-    mb = sum(p.stat().st_size for p in json_files) / 1e6
+    if args.release:
+        work, release = args.work / args.release.name, args.release
+    else:
+        work = args.work / ("quick" if args.quick else f"scale-{args.scale}")
+        release = _prepare(work, None if args.quick else args.scale, 60 if args.quick else None)
+    repeat = 1 if args.quick else args.repeat
+    has_tree = (release / "tree").is_dir()
+    json_files = list((release / "tree").rglob("*.json")) if has_tree else []
+    if json_files:
+        mb, n_files = sum(p.stat().st_size for p in json_files) / 1e6, len(json_files)
+    else:  # tars only: the JSON members' bytes
+        mb, n_files = _tar_json(release)
+    print(machine(), file=sys.stderr)
     results = {}
     for method in args.methods.split(","):
         if method == "pandas" and not _has("pandas"):
             print("pandas not installed: skipped (pip install pandas)", file=sys.stderr)
             continue
-        out = work / "out" / method
-        if method != "ours_reingest":
-            shutil.rmtree(out, ignore_errors=True)
-        env = dict(os.environ, SEAMLESS_CATALOG_PROGRESS="0")
-        proc = subprocess.run(
-            [sys.executable, __file__, "--child", method, str(release), str(out)],
-            capture_output=True,
-            text=True,
-            env=env,
-        )
-        if proc.returncode:
-            sys.exit(f"{method} failed:\n{proc.stderr[-3000:]}")
-        r = json.loads(proc.stdout.strip().splitlines()[-1])
-        r["out_mb"], r["out_files"] = _size(
-            work / "out" / ("ours_tree" if method == "ours_reingest" else method)
-        )
+        if method in NEEDS_TREE and not has_tree:
+            print(f"{method}: skipped (the release has no tree/ layout)", file=sys.stderr)
+            continue
+        runs = []
+        for _ in range(repeat):
+            out = work / "out" / method
+            if method not in REINGEST:
+                shutil.rmtree(out, ignore_errors=True)
+            env = dict(os.environ, SEAMLESS_CATALOG_PROGRESS="0")
+            before = load()
+            proc = subprocess.run(
+                [sys.executable, __file__, "--child", method, str(release), str(out)],
+                capture_output=True,
+                text=True,
+                env=env,
+            )
+            if proc.returncode:
+                sys.exit(f"{method} failed:\n{proc.stderr[-3000:]}")
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            r["load"] = before
+            runs.append(r)
+            print(f"  {method}: {r['seconds']:.2f} s, load {before}", file=sys.stderr)
+        secs = [r["seconds"] for r in runs]
+        r = {
+            "seconds": median(secs),
+            "spread": spread(secs),
+            "rss_mb": max(r["rss_mb"] for r in runs),
+            "load": runs[-1]["load"],
+            "runs": len(runs),
+        }
+        r["out_mb"], r["out_files"] = _size(work / "out" / REINGEST.get(method, method))
         results[method] = r
-    _report(results, mb, len(json_files))
+    _report(results, mb, n_files)
+
+
+def _tar_json(release: Path) -> tuple[float, int]:
+    import tarfile
+
+    total, n = 0, 0
+    for tar in (release / "hf").rglob("*.tar"):
+        with tarfile.open(tar) as tf:
+            for m in tf:
+                if m.name.endswith(".json"):
+                    total, n = total + m.size, n + 1
+    return total / 1e6, n
 
 
 def _has(module: str) -> bool:
@@ -195,27 +245,28 @@ def _has(module: str) -> bool:
 
 
 def _report(results: dict, mb: float, n_files: int) -> None:
+    print(f"\n{machine()}\ninput {n_files:,} JSON documents, {mb:,.0f} MB; {NOTE}\n")
     print(
-        f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}; input {n_files:,} JSON files, {mb:,.0f} MB\n"
+        f"{'method':<19}{'s (median)':>11}{'min..max':>14}{'MB/s':>8}{'files/s':>9}"
+        f"{'RSS MB':>8}{'out MB':>8}{'files':>7}  load at start"
     )
-    print(f"{'method':<14}{'s':>9}{'MB/s':>9}{'files/s':>10}{'RSS MB':>9}{'out MB':>9}{'files':>7}")
     for m, r in results.items():
         print(
-            f"{m:<14}{r['seconds']:>9.2f}{mb / r['seconds']:>9.1f}{n_files / r['seconds']:>10.0f}"
-            f"{r['rss_mb']:>9.0f}{r['out_mb']:>9.1f}{r['out_files']:>7}"
+            f"{m:<19}{r['seconds']:>11.2f}{r['spread']:>14}{mb / r['seconds']:>8.1f}"
+            f"{n_files / r['seconds']:>9.0f}{r['rss_mb']:>8.0f}{r['out_mb']:>8.1f}"
+            f"{r['out_files']:>7}  {r['load']}"
         )
-    ours = results.get("ours_tree")
-    if ours:
-        print()
+    print()
+    for ours, again in (("ours_tree", "ours_reingest"), ("ours_tars", "ours_reingest_tars")):
+        if ours not in results:
+            continue
         for base in ("duckdb", "pandas", "jsonloop"):
             if base in results:
-                print(
-                    f"ours_tree speed vs {base}: {results[base]['seconds'] / ours['seconds']:.2f}x"
-                )
-        if "ours_reingest" in results:
-            share = results["ours_reingest"]["seconds"] / ours["seconds"]
-            print(f"unchanged re-ingest: {share:.1%} of the first run")
+                ratio = results[base]["seconds"] / results[ours]["seconds"]
+                print(f"{ours} speed vs {base}: {ratio:.2f}x")
+        if again in results:
+            share = results[again]["seconds"] / results[ours]["seconds"]
+            print(f"unchanged re-ingest ({again}): {share:.1%} of the first run")
 
 
 if __name__ == "__main__":

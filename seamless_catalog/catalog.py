@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 
 from . import store, views
-from .errors import QueryError, UnsafeQuery
+from .errors import QueryError, UnsafeQuery, UsageError
 
 # What SQL from a user may be: reading, never writing, attaching, installing or setting.
 READ_ONLY_STATEMENTS = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
@@ -101,6 +101,79 @@ class Catalog:
 
     def tables(self) -> list[str]:
         return sorted(self.manifest.tables) if self.manifest else []
+
+    # ------------------------------------------------------------ samples (seamless_catalog.access)
+
+    def load(self, file_id: str, modalities=("json", "mp4", "npz", "wav"), media=None,
+             source=None, settings=None):  # fmt: skip
+        """One :class:`~seamless_catalog.access.decode.Sample`: parsed JSON, NPZ arrays, float32
+        audio with its rate, video path or bytes. Reads the materialized files under ``media``
+        when present, else byte ranges of ``source`` (default: the Hub)."""
+        from .access.load import load_many
+
+        return load_many(self, [file_id], modalities, media, source, settings)[0]
+
+    def load_pair(self, interaction_key: str, modalities=("json", "mp4", "npz", "wav"),
+                  media=None, source=None, settings=None):  # fmt: skip
+        """(a, b): both sides of one interaction, in file_id order as in ``pairs``."""
+        from .access.load import load_many, pair_file_ids
+
+        ids = pair_file_ids(self, interaction_key)
+        if len(ids) != 2:
+            raise UsageError(f"{interaction_key} has {len(ids)} file(s), not a pair")
+        a, b = load_many(self, ids, modalities, media, source, settings)
+        return a, b
+
+    def stream(self, sql: str, **options: Any):
+        """Samples of a selection by byte-range reads, ordered/sharded/resumable: see
+        :class:`~seamless_catalog.access.stream.SampleStream` for the options."""
+        from .access.stream import SampleStream
+
+        return SampleStream(self, sql, **options)
+
+    def torch_dataset(self, sql: str, **options: Any):
+        """A PyTorch ``IterableDataset`` over ``stream(sql, **options)``, split by rank and
+        DataLoader worker (imports torch)."""
+        from .access.torchdata import SeamlessIterableDataset
+
+        return SeamlessIterableDataset(self.root, sql, **options)
+
+    def export(self, sql: str, to: str | Path, **options: Any):
+        """Write the selection as WebDataset shards plus ``index.json`` under ``to``."""
+        from .access.export import export_webdataset
+
+        return export_webdataset(self, sql, to, **options)
+
+    # ------------------------------------------------- upstream equivalents (access.upstream)
+
+    def random_file_ids(self, n: int = 1, seed: int = 0, label=None, split=None) -> list[str]:
+        from .access import upstream
+
+        return upstream.random_file_ids(self, n, seed, label, split)
+
+    def interaction_pairs(self, n: int = 1, seed: int = 0, interaction_keys=None, label=None,
+                          split=None) -> list[tuple[str, str]]:  # fmt: skip
+        from .access import upstream
+
+        return upstream.interaction_pairs(self, n, seed, interaction_keys, label, split)
+
+    def session_groups(self, n: int = 1, seed: int = 0, session_keys=None,
+                       interactions_per_session=None, label=None, split=None):  # fmt: skip
+        from .access import upstream
+
+        return upstream.session_groups(
+            self, n, seed, session_keys, interactions_per_session, label, split
+        )
+
+    def batches(self, label=None, split=None):
+        from .access import upstream
+
+        return upstream.batches(self, label, split)
+
+    def archives(self, label=None, split=None, batch=None):
+        from .access import upstream
+
+        return upstream.archives(self, label, split, batch)
 
     def close(self) -> None:
         self.con.close()

@@ -394,6 +394,61 @@ def materialize_cmd(
     run(go)
 
 
+@main.command("export")
+@catalog_option
+@click.option(
+    "--sql", required=True, help="SQL whose result has file_id, interaction_key or session_key."
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["webdataset"]), default="webdataset", show_default=True
+)
+@click.option("--to", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--shard-size", default="1GB", show_default=True, help="e.g. 1GB, 500MB, 512MiB.")
+@click.option("--source", help="Where to read from [default: the Hub dataset].")
+@click.option(
+    "--media",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A materialized folder to read first (upstream layout).",
+)
+@click.option("--modalities", default="json,mp4,npz,wav", show_default=True)
+@click.option("--prefix", default="shard", show_default=True, help="Shard file name prefix.")
+@click.option("--skip-missing", is_flag=True, help="Leave out samples that cannot be read.")
+def export_cmd(
+    catalog_dir: Path, sql: str, fmt: str, to: Path, shard_size: str, source: str | None,
+    media: Path | None, modalities: str, prefix: str, skip_missing: bool,
+) -> None:  # fmt: skip
+    """Write a selection as new WebDataset tar shards plus TO/index.json.
+
+    Members keep the release's names and bytes ({file_id}.json/.mp4/.npz/.wav, adjacent per
+    sample); both sides of a pair share a shard. Each shard appears under its name only once
+    complete. Exit status 1 when a sample was left out (with --skip-missing).
+
+    \b
+    Example:
+      seamless-catalog export --catalog demo --format webdataset --to shards --shard-size 1GB \\
+          --sql "select interaction_key from pairs where relationship = 'familiar'"
+    """
+    from .access.export import export_webdataset
+    from .catalog import Catalog
+
+    def go() -> int:
+        with Catalog.open(catalog_dir, sandbox=True) as cat:
+            r = export_webdataset(
+                cat, sql, to, shard_size=shard_size, source=source, media=media,
+                modalities=modalities, prefix=prefix,
+                errors="skip" if skip_missing else "raise",
+            )  # fmt: skip
+        click.echo(
+            f"{len(r.samples)} samples in {len(r.shards)} shards ({r.bytes:,} bytes) under {to}; "
+            f"index: {r.index}"
+        )
+        for file_id, reason in r.skipped:
+            click.echo(f"  left out {file_id}: {reason}", err=True)
+        return 1 if r.skipped else 0
+
+    run(go)
+
+
 main.add_command(dashboard)  # its module imports no Streamlit until the command runs
 
 

@@ -7,6 +7,11 @@ to see the traceback instead.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
+from collections.abc import Iterator
+
 
 class CatalogError(Exception):
     """Base of all seamless_catalog errors. ``exit_code`` is what the CLI returns."""
@@ -127,3 +132,63 @@ class ObjectChanged(RemoteIntegrityError):
         )
         self.before = before
         self.after = after
+
+
+class SampleUnavailable(CatalogError):
+    """A selected sample (or one of its modalities) could not be read from where it was asked."""
+
+    def __init__(self, file_id: str, reason: str, hint: str = "") -> None:
+        hint = hint or "check --source (or the materialized folder) and run again"
+        super().__init__(f"{file_id}: {reason}: {hint}")
+        self.file_id = file_id
+        self.reason = reason
+
+
+class DiskError(CatalogError, OSError):
+    """A local file could not be written (no space left, read-only, permission denied).
+
+    Whatever the failed step had written is removed; the catalog (or the files already
+    delivered) are as they were before it."""
+
+    HINTS = {
+        "ENOSPC": "free some space on that disk (or choose another folder), then run the "
+        "command again",
+        "EDQUOT": "free some of your disk quota (or choose another folder), then run again",
+        "EROFS": "that file system is read-only: choose a writable folder",
+        "EACCES": "check the permissions of that folder (or choose another one)",
+        "EPERM": "check the permissions of that folder (or choose another one)",
+    }
+
+    def __init__(self, path: object, reason: str, code: str = "") -> None:
+        hint = self.HINTS.get(code, "check that folder and run the command again")
+        super().__init__(f"cannot write {path}: {reason}: {hint}")
+        self.path = path
+        self.reason = reason
+        self.code = code
+
+    @classmethod
+    def from_exception(cls, path: object, e: BaseException) -> DiskError | None:
+        """The DiskError an OSError (or a DuckDB I/O error naming one) stands for, else None."""
+        if isinstance(e, DiskError):
+            return e
+        if isinstance(e, OSError) and e.errno is not None:
+            code = errno.errorcode.get(e.errno, "")
+            where = e.filename if e.filename is not None else path
+            return cls(where, e.strerror or str(e), code)
+        text = str(e)
+        for code in ("ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM"):
+            if os.strerror(getattr(errno, code)) in text:
+                return cls(path, text.split("\n")[0], code)
+        return None
+
+
+@contextlib.contextmanager
+def disk_errors(path: object) -> Iterator[None]:
+    """Turn an OSError of a local write into a :class:`DiskError` that names ``path``."""
+    try:
+        yield
+    except OSError as e:
+        disk = None if isinstance(e, CatalogError) else DiskError.from_exception(path, e)
+        if disk is None:
+            raise
+        raise disk from e

@@ -169,13 +169,17 @@ class SnapshotWriter:
         self.written.add(name)
         return n
 
-    def commit(self, run_id: str) -> Manifest:
-        manifest = Manifest(
+    def prepare(self, run_id: str) -> Manifest:
+        """The manifest ``commit`` will make visible (to build what depends on it first)."""
+        return Manifest(
             snapshot=(self.previous.snapshot + 1) if self.previous else 1,
             run_id=run_id,
             created_at=datetime.now(timezone.utc).isoformat(),
             tables=self.tables,
         )
+
+    def commit(self, run: str | Manifest) -> Manifest:
+        manifest = run if isinstance(run, Manifest) else self.prepare(run)
         if self.previous is not None:
             write_atomic(self.root / PREVIOUS, _dump(self.previous))
         write_atomic(self.root / MANIFEST, _dump(manifest))

@@ -90,9 +90,12 @@ def create_base_views(
         con.execute(base_view_sql(root, manifest, name))
 
 
-def write_catalog_duckdb(root: Path, manifest: store.Manifest) -> Path:
-    """(Re)write ``catalog.duckdb``: every view, with absolute paths, openable without us."""
-    target = root / "catalog.duckdb"
+def write_catalog_duckdb(root: Path, manifest: store.Manifest, install: bool = True) -> Path:
+    """(Re)write ``catalog.duckdb``: every view, with absolute paths, openable without us.
+
+    With ``install=False`` the file is only built, under a temp name that is returned: the
+    ingest builds it before it commits the manifest (a full disk then changes nothing) and
+    renames it into place with :func:`install_catalog_duckdb` after."""
     tmp = root / f".catalog.duckdb.{manifest.snapshot}.tmp"  # dot-name: removed by store GC
     tmp.unlink(missing_ok=True)
     con = duckdb.connect(str(tmp))
@@ -107,7 +110,13 @@ def write_catalog_duckdb(root: Path, manifest: store.Manifest) -> Path:
         con.execute("COMMIT")
     finally:
         con.close()
-    tmp.replace(target)
+    Path(f"{tmp}.wal").unlink(missing_ok=True)
+    return install_catalog_duckdb(root, tmp) if install else tmp
+
+
+def install_catalog_duckdb(root: Path, built: Path) -> Path:
+    target = root / "catalog.duckdb"
+    built.replace(target)
     return target
 
 

@@ -48,3 +48,25 @@ def hf_catalog(release: Path, tmp_path_factory) -> Path:
         assets=str(release / "assets"),
     )
     return cat
+
+
+@pytest.fixture(autouse=True)
+def _containment(request, tmp_path_factory, monkeypatch):
+    """Tests named in ``containment.CONTAINED`` run in an empty working directory, with a
+    sentinel directory beside theirs; neither, nor the release or the shared catalog, may
+    change (their own ``tmp_path`` may: that is where they write)."""
+    from .containment import CONTAINED, Contained
+
+    if not request.node.nodeid.startswith(CONTAINED):
+        yield
+        return
+    shared = [request.getfixturevalue("release")]
+    if "hf_catalog" in request.fixturenames:
+        shared.append(request.getfixturevalue("hf_catalog"))
+    base = tmp_path_factory.mktemp("contained")
+    cwd = base / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    box = Contained(base, [], shared, cwd)
+    yield box
+    box.check()

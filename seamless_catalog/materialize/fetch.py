@@ -9,7 +9,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
+from ..errors import CatalogError, disk_errors
 from ..remote import ObjectStore
+from ..store import write_atomic
 from . import merge
 from .plan import MERGE_NPZ, Item, Plan, Request, clear_stale_temps, sidecar
 from .receipts import Outcome
@@ -99,32 +101,48 @@ def _share_bytes(outcomes: list[Outcome], req: Request, received: int) -> None:
             by_path[item.dest].bytes = n
 
 
+def merged_bytes(
+    store: ObjectStore,
+    item: Item,
+    on_bytes: Callable[[int], None] = lambda n: None,
+    fetched: list[int] | None = None,
+) -> bytes:
+    """Fetch every part of a merged output and build it (npz or json) in memory;
+    ``fetched[0]`` counts the bytes read, also when this raises."""
+    fetched = fetched if fetched is not None else [0]
+    blobs: dict[str, bytes] = {}
+    for part in item.parts:
+        buf = io.BytesIO()
+        fetched[0] += store.copy_range(part.key, part.offset, part.length, buf)
+        on_bytes(part.length)
+        blobs[part.name] = buf.getvalue()
+    for key in item.absent:  # as in the tars: an absent transcript is an empty list
+        if "/metadata/transcript/" in key:
+            blobs["metadata:transcript"] = b""
+    if item.kind == MERGE_NPZ:
+        return merge.npz_bytes(blobs)
+    return merge.json_bytes(item.file_id, blobs)
+
+
 def run_merged(store: ObjectStore, to: Path, item: Item, progress: Progress) -> list[Outcome]:
     """Fetch every part of a merged output, build it, write it atomically with its facts."""
     clear_stale_temps(to, item)
-    got = 0
+    fetched = [0]
     try:
-        blobs: dict[str, bytes] = {}
-        for part in item.parts:
-            buf = io.BytesIO()
-            got += store.copy_range(part.key, part.offset, part.length, buf)
-            progress.add_bytes(part.length)
-            blobs[part.name] = buf.getvalue()
-        for key in item.absent:  # as in the tars: an absent transcript is an empty list
-            if "/metadata/transcript/" in key:
-                blobs["metadata:transcript"] = b""
-        if item.kind == MERGE_NPZ:
-            data = merge.npz_bytes(blobs)
-        else:
-            data = merge.json_bytes(item.file_id, blobs)
+        data = merged_bytes(store, item, progress.add_bytes, fetched)
         sha = write_bytes(to, item, data)
     except Exception as e:
-        return [_outcome(item, "failed", got, None, _describe(e))]
+        return [_outcome(item, "failed", fetched[0], None, _describe(e))]
+    got = fetched[0]
     item.size = len(data)
     facts = sidecar(to, item)
-    facts.parent.mkdir(parents=True, exist_ok=True)
     record = {"size": len(data), "sha256": sha, "fingerprint": item.fingerprint}
-    facts.write_text(json.dumps(record))
+    try:
+        with disk_errors(facts.parent):
+            facts.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(facts, json.dumps(record).encode())
+    except CatalogError as e:  # the file is whole; without its facts the next run rebuilds it
+        return [_outcome(item, "failed", got, None, _describe(e))]
     progress.add_file()
     reason = ("absent at the source: " + ", ".join(item.absent)) if item.absent else ""
     return [_outcome(item, "delivered", got, sha, reason)]

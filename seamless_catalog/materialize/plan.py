@@ -58,6 +58,14 @@ class Item:
         return sum(p.length for p in self.parts)
 
     @property
+    def version(self) -> str:
+        """Tag of the bytes this file is copied from (object, range, ETag): a temp file left by
+        an interrupted run is resumed only when the source still has the same version."""
+        p = self.parts[0] if self.parts else None
+        text = f"{p.key}\t{p.offset}\t{p.length}\t{p.etag or ''}" if p else ""
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    @property
     def fingerprint(self) -> str:
         """Identity of a merged output's inputs (their keys, sizes and versions)."""
         text = "\n".join(f"{p.key}\t{p.length}\t{p.etag or ''}" for p in self.parts)
@@ -116,12 +124,13 @@ def temp_prefix(dest: Path) -> str:
     return f".{dest.name}."
 
 
-def temp_files(dest: Path) -> list[Path]:
-    """Temp files an earlier run left for ``dest`` (``.{name}.{random}.part``), largest first."""
+def temp_files(dest: Path, version: str = "") -> list[Path]:
+    """Temp files an earlier run left for ``dest`` (``.{name}.{version}-{random}.part``), those
+    of ``version`` only when given, largest first."""
     folder = dest.parent
     if not folder.is_dir():
         return []
-    prefix = temp_prefix(dest)
+    prefix = temp_prefix(dest) + (f"{version}-" if version else "")
     found = [p for p in folder.iterdir() if p.name.startswith(prefix) and p.suffix == ".part"]
     return sorted(found, key=lambda p: p.stat().st_size, reverse=True)
 
@@ -162,7 +171,7 @@ def check_present(to: Path, item: Item) -> None:
     if size == item.size and (item.sha256 is None or sha256_file(dest) == item.sha256):
         item.state = "present"
         return
-    temps = temp_files(dest)
+    temps = temp_files(dest, item.version)
     if temps and item.size is not None and temps[0].stat().st_size <= item.size:
         item.partial = temps[0].stat().st_size
 
@@ -197,7 +206,8 @@ def build_requests(items: Iterable[Item]) -> list[Request]:
 def clear_stale_temps(to: Path, item: Item) -> None:
     """Remove temp files of ``item`` that will not be resumed."""
     temps = temp_files(to / item.dest)
-    keep = temps[0] if item.partial and temps else None
+    ours = temp_files(to / item.dest, item.version)
+    keep = ours[0] if item.partial and ours else None
     for t in temps:
         if t != keep:
             with contextlib.suppress(FileNotFoundError):

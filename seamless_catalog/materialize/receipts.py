@@ -8,12 +8,13 @@ by this run), ``size``, ``sha256``, ``status`` (delivered, skipped, failed) and 
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..errors import disk_errors
+from ..store import write_atomic
 from .plan import STATE_DIR
 
 STATUSES = ("delivered", "skipped", "failed")
@@ -48,13 +49,13 @@ def new_run_id() -> str:
 def write_receipt(to: Path, run_id: str, outcomes: list[Outcome]) -> Path:
     """Write the receipt atomically; its name sorts by time (``{run_id}.jsonl``)."""
     folder = receipts_dir(to)
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{run_id}.jsonl"
-    tmp = folder / f".{run_id}.{uuid.uuid4().hex[:8]}.part"
-    with tmp.open("w") as fh:
-        for o in outcomes:
-            fh.write(json.dumps({"run": run_id, **asdict(o)}) + "\n")
-    os.replace(tmp, path)
+    with disk_errors(folder):
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob(".*.tmp"):  # of a killed run (the caller holds the lock)
+            stale.unlink(missing_ok=True)
+        lines = "".join(json.dumps({"run": run_id, **asdict(o)}) + "\n" for o in outcomes)
+        write_atomic(path, lines.encode())
     return path
 
 

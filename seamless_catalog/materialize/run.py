@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from .receipts import Outcome
 from .selection import FileRow, select
 from .shard import parse_shard, take_shard
 from .tars import plan_tars
+from .write import destination_lock
 
 DEFAULT_SOURCE = f"hf://datasets/{config.HF_REPO}"
 EXTENSIONS = ("json", "mp4", "npz", "wav")
@@ -30,6 +32,7 @@ GROUPS = {  # coarse modality -> fine groups of the per-file layout
 }
 FINE = {g: ext for ext, groups in GROUPS.items() for g in groups}
 MODALITIES = EXTENSIONS + tuple(FINE)
+NOT_IN_CATALOG = "not in the catalog"
 
 
 @dataclass
@@ -80,6 +83,28 @@ def _dest(row: FileRow, ext: str) -> str:
     return f"{row.folder}/{row.file_id}.{ext}"
 
 
+def plan_sources(
+    cat: Catalog,
+    store: ObjectStore,
+    rows: list[FileRow],
+    modalities: tuple[str, ...],
+    merge: bool = True,
+    workers: int = 4,
+) -> Plan:
+    """The items of ``rows`` and the byte ranges of the source they are made of (no local
+    state looked at): shared by ``build_plan`` and the readers that never write a file."""
+    layout = source_layout(store.uri, store)
+    plan = Plan(store.uri, layout, [])
+    if layout == "tar":
+        wanted = {FINE.get(m, m) for m in modalities}
+        exts = [e for e in EXTENSIONS if e in wanted]
+        plan_tars(cat, store, rows, exts, plan, _dest)
+    else:
+        groups = {g for m in modalities for g in (GROUPS.get(m) or (m,))}
+        plan_perfile(cat, store, rows, groups, merge, plan, _dest, workers)
+    return plan
+
+
 def build_plan(
     cat: Catalog,
     store: ObjectStore,
@@ -91,15 +116,7 @@ def build_plan(
     only: set[str] | None = None,
 ) -> Plan:
     """Every output file of ``rows``: where from, how many bytes, in how many requests."""
-    layout = source_layout(store.uri, store)
-    plan = Plan(store.uri, layout, [])
-    if layout == "tar":
-        wanted = {FINE.get(m, m) for m in modalities}
-        exts = [e for e in EXTENSIONS if e in wanted]
-        plan_tars(cat, store, rows, exts, plan, _dest)
-    else:
-        groups = {g for m in modalities for g in (GROUPS.get(m) or (m,))}
-        plan_perfile(cat, store, rows, groups, merge, plan, _dest, workers)
+    plan = plan_sources(cat, store, rows, modalities, merge, workers)
     if only is not None:  # a retry: just the outputs that failed last time
         plan.items = [i for i in plan.items if i.dest in only]
     for item in plan.items:
@@ -139,40 +156,43 @@ def materialize(
     shard_kn = parse_shard(shard)
     if workers < 1:
         raise UsageError(f"--workers {workers}: give at least 1")
-    retry = receipts.last_failures(to) if retry_failed else None
     if retry_failed and (sql is not None or selection is not None):
         raise UsageError("--retry-failed takes its selection from the last receipt: drop --sql")
-    # user SQL runs on a connection confined to the catalog (and the selection file's folder)
-    allow = [Path(selection).resolve().parent] if selection is not None else []
-    with Catalog.open(catalog_dir, sandbox=True, allow_paths=allow) as cat:
-        if retry is not None and not retry:
-            return MaterializeResult(Plan(source, "", []), dry_run=dry_run)
-        if retry is None:
-            chosen = select(cat, sql=sql, selection=selection, pairs=pairs)
-        else:
-            chosen = select(cat, ids=sorted({r["file_id"] for r in retry}))
-        rows = take_shard(chosen.files, shard_kn)
-        store = open_store(source, settings)
-        only = {r["path"] for r in retry if r.get("path")} if retry is not None else None
-        plan = build_plan(cat, store, rows, to, mods, merge, workers, only)
-    result = MaterializeResult(plan, dry_run=dry_run)
-    unknown = [
-        Outcome(fid, None, None, None, source, None, 0, None, None, "failed", "not in the catalog")
-        for fid in chosen.unknown
-        if shard_kn is None or fid in {r.file_id for r in rows}
-    ]
-    if dry_run:
+    with contextlib.ExitStack() as held:
+        retry = receipts.last_failures(to) if retry_failed else None
+        # user SQL runs on a connection confined to the catalog (and the selection file's folder)
+        allow = [Path(selection).resolve().parent] if selection is not None else []
+        with Catalog.open(catalog_dir, sandbox=True, allow_paths=allow) as cat:
+            if retry is not None and not retry:
+                return MaterializeResult(Plan(source, "", []), dry_run=dry_run)
+            if retry is None:
+                chosen = select(cat, sql=sql, selection=selection, pairs=pairs)
+            else:
+                chosen = select(cat, ids=sorted({r["file_id"] for r in retry}))
+            rows = take_shard(chosen.files, shard_kn)
+            store = open_store(source, settings)
+            if not dry_run:  # one run at a time writes into ``to``; "present" is decided under it
+                held.enter_context(destination_lock(to))
+            only = {r["path"] for r in retry if r.get("path")} if retry is not None else None
+            plan = build_plan(cat, store, rows, to, mods, merge, workers, only)
+        result = MaterializeResult(plan, dry_run=dry_run)
+        unknown = [
+            Outcome(fid, None, None, None, source, None, 0, None, None, "failed", NOT_IN_CATALOG)
+            for fid in chosen.unknown
+            if shard_kn is None or fid in {r.file_id for r in rows}
+        ]
+        if dry_run:
+            return result
+        progress = fetch.Progress(plan.bytes_to_fetch, len(plan.todo), settings.progress)
+        try:
+            done = fetch.execute(store, to, plan, workers, progress)
+        finally:
+            progress.close()
+        result.outcomes = unknown + _settled(plan) + done
+        result.outcomes.sort(key=lambda o: (o.file_id, o.path or ""))
+        result.bytes_fetched = sum(o.bytes for o in result.outcomes)
+        result.receipt = receipts.write_receipt(to, receipts.new_run_id(), result.outcomes)
         return result
-    progress = fetch.Progress(plan.bytes_to_fetch, len(plan.todo), settings.progress)
-    try:
-        done = fetch.execute(store, to, plan, workers, progress)
-    finally:
-        progress.close()
-    result.outcomes = unknown + _settled(plan) + done
-    result.outcomes.sort(key=lambda o: (o.file_id, o.path or ""))
-    result.bytes_fetched = sum(o.bytes for o in result.outcomes)
-    result.receipt = receipts.write_receipt(to, receipts.new_run_id(), result.outcomes)
-    return result
 
 
 def _settled(plan: Plan) -> list[Outcome]:

@@ -8,14 +8,18 @@ its size (and sha256, when known) matched.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
+import logging
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from ..errors import CatalogError
-from .plan import Item, Request, temp_files, temp_prefix
+from ..errors import CatalogError, disk_errors
+from .plan import STATE_DIR, Item, Request, temp_files, temp_prefix
+
+log = logging.getLogger(__name__)
 
 
 class VerifyError(CatalogError):
@@ -23,41 +27,58 @@ class VerifyError(CatalogError):
 
 
 class PartFile:
-    """One output being written: appends, hashes as it goes, renamed into place by ``commit``."""
+    """One output being written: appends, hashes as it goes, renamed into place by ``commit``.
 
-    def __init__(self, dest: Path, resume: bool) -> None:
+    ``version`` (:attr:`Item.version`) is part of the temp name: only a temp file of the same
+    version of the source is resumed. A failed local write (no space, read-only) removes the
+    temp file and raises :class:`DiskError`."""
+
+    def __init__(self, dest: Path, resume: bool, version: str = "") -> None:
         self.dest = dest
-        dest.parent.mkdir(parents=True, exist_ok=True)
         self.hash = hashlib.sha256()
-        temps = temp_files(dest) if resume else []
-        if temps:
-            self.path = temps[0]
-            with self.path.open("rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    self.hash.update(chunk)
-        else:
-            self.path = dest.parent / f"{temp_prefix(dest)}{uuid.uuid4().hex[:12]}.part"
-        self.fh = self.path.open("ab")
+        with disk_errors(dest.parent):
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            temps = temp_files(dest, version) if resume else []
+            if temps:
+                self.path = temps[0]
+                with self.path.open("rb") as fh:
+                    for chunk in iter(lambda: fh.read(1 << 20), b""):
+                        self.hash.update(chunk)
+            else:
+                tag = f"{version}-" if version else ""
+                self.path = dest.parent / f"{temp_prefix(dest)}{tag}{uuid.uuid4().hex[:12]}.part"
+            self.fh = self.path.open("ab")
         self.size = self.fh.tell()
 
     def write(self, data: bytes) -> None:
-        self.fh.write(data)
+        try:
+            with disk_errors(self.dest):
+                self.fh.write(data)
+        except BaseException:
+            self.discard()
+            raise
         self.hash.update(data)
         self.size += len(data)
 
     def commit(self, size: int | None, sha256: str | None) -> str:
         """Verify and rename into place; return the sha256 of the file."""
-        self.fh.flush()
-        os.fsync(self.fh.fileno())
-        self.fh.close()
-        digest = self.hash.hexdigest()
-        if size is not None and self.size != size:
+        try:
+            with disk_errors(self.dest):
+                self.fh.flush()
+                os.fsync(self.fh.fileno())
+                on_disk = os.fstat(self.fh.fileno()).st_size
+                self.fh.close()
+                digest = self.hash.hexdigest()
+                if on_disk != self.size:  # another writer appended to the same temp file
+                    raise VerifyError(f"{self.dest.name}: temp file changed while written")
+                if size is not None and self.size != size:
+                    raise VerifyError(f"{self.dest.name}: got {self.size} bytes, expected {size}")
+                if sha256 is not None and digest != sha256:
+                    raise VerifyError(f"{self.dest.name}: sha256 {digest} differs from {sha256}")
+                os.replace(self.path, self.dest)
+        except BaseException:
             self.discard()
-            raise VerifyError(f"{self.dest.name}: got {self.size} bytes, expected {size}")
-        if sha256 is not None and digest != sha256:
-            self.discard()
-            raise VerifyError(f"{self.dest.name}: sha256 {digest} differs from {sha256}")
-        os.replace(self.path, self.dest)
+            raise
         return digest
 
     def close(self) -> None:
@@ -66,7 +87,8 @@ class PartFile:
             self.fh.close()
 
     def discard(self) -> None:
-        self.close()
+        with contextlib.suppress(OSError):
+            self.close()  # its buffer may not flush on a full disk
         with contextlib.suppress(FileNotFoundError):
             os.remove(self.path)
 
@@ -98,7 +120,7 @@ class Splitter:
     def _open(self) -> PartFile:
         if self.current is None:
             item = self.spans[self.index][2]
-            self.current = PartFile(self.to / item.dest, resume=item.partial > 0)
+            self.current = PartFile(self.to / item.dest, item.partial > 0, item.version)
         return self.current
 
     def write(self, data: bytes) -> int:
@@ -143,9 +165,25 @@ class Splitter:
 def write_bytes(to: Path, item: Item, data: bytes) -> str:
     """Write a built output (a merged npz or json) atomically; return its sha256."""
     out = PartFile(to / item.dest, resume=False)
-    try:
-        out.write(data)
-    except BaseException:
-        out.discard()
-        raise
+    out.write(data)
     return out.commit(len(data), None)
+
+
+@contextlib.contextmanager
+def destination_lock(to: Path) -> Iterator[None]:
+    """Hold ``{to}/.seamless-catalog/lock`` (flock) while materializing into ``to``: a second
+    run waits for the first, then finds its files present. The kernel drops a dead holder's
+    lock. A destination that cannot be written fails here, before any transfer."""
+    state = to / STATE_DIR
+    with disk_errors(state):
+        state.mkdir(parents=True, exist_ok=True)
+        fd = os.open(state / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.warning("another materialize is writing into %s: waiting for it to finish", to)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
