@@ -23,10 +23,11 @@ box so that throughput is measurable; the catalog is ingested from the padded ta
 
 Every method runs in its own process, W workers, interleaved over --repeat rounds after one
 warm-up round; the median is reported with min..max and the load average. Requests are
-counted by nginx's access log; for "ours" they include the dry run that the child does first
-to time the planning alone (per-file: one HEAD per object). ``whole-archive`` restates the upstream toolkit's unit of
-download: to get a sample it fetches the whole tar, so its ratio is (bytes of the tars
-holding the selected samples) / (bytes of the selected samples).
+counted by nginx's access log; for "ours" they include the dry run that the child does
+first to time the planning alone (per-file: one HEAD per object). ``whole-archive``
+restates the upstream toolkit's unit of download: to get a sample it fetches the whole tar,
+so its ratio is (bytes of the tars holding the selected samples) / (bytes of the selected
+samples).
 """
 
 from __future__ import annotations

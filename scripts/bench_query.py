@@ -3,6 +3,8 @@ native DuckDB tables, warm and from a fresh process.
 
     python scripts/bench_query.py --catalog CAT            # an existing catalog
     python scripts/bench_query.py --quick                  # builds a tiny catalog; checks it runs
+    python scripts/bench_query.py --catalog CAT --queries lookup_file,pairs_filtered
+        # a subset: turn_taking_all took ~6 min per run at scale 0.1 (see BENCHMARKS.md)
 
 Baseline: every raw table copied into a DuckDB database file as native tables, with the
 same sql/ views on top (a user who loaded the data into DuckDB themselves).
@@ -83,7 +85,7 @@ def _fresh(code: str, repeat: int) -> float:
     return statistics.median(samples)
 
 
-def bench(catalog: Path, repeat: int) -> dict:
+def bench(catalog: Path, repeat: int, names: list[str]) -> dict:
     import duckdb
 
     from seamless_catalog.catalog import Catalog
@@ -94,8 +96,9 @@ def bench(catalog: Path, repeat: int) -> dict:
     cat = Catalog.open(catalog)
     fid = cat.value("select file_id from files order by file_id limit 1")
     out = {}
-    for name, (sql, names) in QUERIES.items():
-        params = {"fid": fid} if names else None
+    for name in names:
+        sql, wanted = QUERIES[name]
+        params = {"fid": fid} if wanted else None
         ours = _time(lambda s=sql, p=params: cat.sql(s, p).fetchall(), repeat)
         base = _time(lambda s=sql, p=params: native.execute(s, p).fetchall(), repeat)
         code = (
@@ -133,10 +136,11 @@ def main() -> None:
     ap.add_argument("--catalog", type=Path)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--queries", default=",".join(QUERIES), help="comma-separated subset")
     args = ap.parse_args()
     os.environ.setdefault("SEAMLESS_CATALOG_PROGRESS", "0")
     catalog = _quick_catalog() if args.quick or not args.catalog else args.catalog
-    results = bench(catalog, 1 if args.quick else args.repeat)
+    results = bench(catalog, 1 if args.quick else args.repeat, args.queries.split(","))
     print(f"{machine()}\ncatalog {catalog}; medians of {args.repeat} runs; {NOTE}")
     print(
         f"{'query':<18}{'ours warm ms':>14}{'native ms':>11}{'ratio':>7}{'fresh ms':>10}"
