@@ -22,7 +22,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -89,18 +89,29 @@ def _fsync_dir(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def write_lock(root: Path) -> Iterator[None]:
-    """Hold the catalog's writer lock; the kernel drops it if the process dies."""
-    root.mkdir(parents=True, exist_ok=True)
-    fd = os.open(root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+def flock(path: Path, on_busy: Callable[[], None]) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (created if needed); the kernel drops it if the
+    process dies. When another process holds it, ``on_busy()`` raises, or returns and we wait."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise CatalogLocked(root) from None
+            on_busy()
+            fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)
+
+
+def write_lock(root: Path) -> contextlib.AbstractContextManager[None]:
+    """Hold the catalog's writer lock: a second writer is refused (CatalogLocked)."""
+    root.mkdir(parents=True, exist_ok=True)
+
+    def refuse() -> None:
+        raise CatalogLocked(root)
+
+    return flock(root / ".lock", refuse)
 
 
 def sql_literal(value: str) -> str:

@@ -8,7 +8,6 @@ its size (and sha256, when known) matched.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import logging
 import os
@@ -17,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..errors import CatalogError, disk_errors
+from ..store import flock
 from .plan import STATE_DIR, Item, Request, temp_files, temp_prefix
 
 log = logging.getLogger(__name__)
@@ -177,13 +177,10 @@ def destination_lock(to: Path) -> Iterator[None]:
     state = to / STATE_DIR
     with disk_errors(state):
         state.mkdir(parents=True, exist_ok=True)
-        fd = os.open(state / "lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            log.warning("another materialize is writing into %s: waiting for it to finish", to)
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        (state / "lock").touch()
+
+    def wait() -> None:
+        log.warning("another materialize is writing into %s: waiting for it to finish", to)
+
+    with flock(state / "lock", wait):
         yield
-    finally:
-        os.close(fd)
