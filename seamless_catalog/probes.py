@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import struct
+import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +23,11 @@ from .errors import MediaFormatError
 from .readers import BytesReader, RangeReader, ReadAheadReader
 
 HEADER_READAHEAD = 64 * 1024  # one request covers a wav header, a moov start, an npz tail
+
+
+# ast.literal_eval is not thread-safe on CPython 3.11 (shared AST recursion-depth state raises
+# "SystemError: AST constructor recursion depth mismatch"); ingest probes from worker threads.
+_LITERAL_EVAL = threading.Lock()
 
 
 def _need(r: RangeReader, offset: int, n: int, kind: str, what: str) -> bytes:
@@ -388,7 +394,8 @@ def _npy_header(text: bytes, hlen: int, start: int, name: str) -> tuple[str, tup
     if len(text) < hlen:
         raise MediaFormatError("npz", f"member {name!r}: npy header cut off at {hlen} bytes")
     try:
-        d = ast.literal_eval(text.decode("utf-8" if start == 12 else "latin-1"))
+        with _LITERAL_EVAL:
+            d = ast.literal_eval(text.decode("utf-8" if start == 12 else "latin-1"))
         dtype = np.lib.format.descr_to_dtype(d["descr"])
         shape = tuple(int(x) for x in d["shape"])
         fortran = bool(d["fortran_order"])
