@@ -13,6 +13,7 @@ import streamlit.components.v1 as components
 from ..errors import CatalogError
 from . import charts, fetching
 from .data import BFI2_TRAITS, Data
+from .download import run_with_bar
 from .media import media_path
 from .state import Options, chart, data_for, table
 
@@ -171,13 +172,8 @@ def _materialize_button(options: Options, key: str, file_ids: list[str]) -> None
     job = fetching.Job(to=options.media, source=options.source, file_ids=tuple(file_ids))
     bar = st.progress(0.0, text="planning")
     try:
-        planned = fetching.plan(data_for(options).root, job)
-        result = fetching.run(
-            data_for(options).root,
-            job,
-            planned,
-            lambda done, total: bar.progress(done / max(total, 1), text=f"{done}/{total} files"),
-        )
+        root = data_for(options).root
+        result = run_with_bar(root, job, fetching.plan(root, job), bar)
     except CatalogError as e:
         st.error(str(e))
         return

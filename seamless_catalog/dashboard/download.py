@@ -100,15 +100,20 @@ def _show_plan(result) -> None:
     table(items)
 
 
+def run_with_bar(root: Path, job: fetching.Job, planned, bar):
+    """Run a planned materialization, advancing the Streamlit progress ``bar`` per file."""
+    return fetching.run(
+        root,
+        job,
+        planned,
+        lambda done, total: bar.progress(done / max(total, 1), text=f"{done}/{total} files"),
+    )
+
+
 def _run(root: Path, job: fetching.Job, planned) -> None:
     bar = st.progress(0.0, text="starting")
     try:
-        result = fetching.run(
-            root,
-            job,
-            planned,
-            lambda done, total: bar.progress(done / max(total, 1), text=f"{done}/{total} files"),
-        )
+        result = run_with_bar(root, job, planned, bar)
     except CatalogError as e:
         st.error(str(e))
         return
