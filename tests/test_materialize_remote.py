@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import Counter
 
 import pytest
 
@@ -34,6 +35,12 @@ def test_https_cdn_merged_like_the_tree(make_cdn_server, hf_catalog, release, tm
     )
     assert r.ok, r.failures
     assert_like_tree(tmp_path, release)
+    # per object: one HEAD while planning (its size and version), then one GET; no other
+    records = server.stats.snapshot()
+    methods = Counter((rec.file, rec.method) for rec in records)
+    fetched = {f for f, m in methods if m == "GET"}
+    assert len(fetched) > 10 and set(methods.values()) == {1}
+    assert fetched <= {f for f, m in methods if m == "HEAD"}
     again = materialize(
         hf_catalog, sql=_pick(release), to=tmp_path, source=server.endpoint, settings=settings
     )

@@ -146,7 +146,7 @@ class SampleReader:
 
     def _read_request(self, row: FileRow, req: Request, out: RawSample) -> None:
         buf = io.BytesIO()
-        self.store.copy_range(req.key, req.offset, req.length, buf)
+        self.store.copy_range(req.key, req.offset, req.length, buf, req.known)
         data = buf.getbuffer()
         for item in req.items:
             part = item.parts[0]

@@ -75,7 +75,7 @@ def run_request(store: ObjectStore, to: Path, req: Request, progress: Progress) 
         clear_stale_temps(to, item)
     splitter = Splitter(to, req, on_done, progress.add_bytes)
     try:
-        store.copy_range(req.key, req.offset, req.length, splitter)
+        store.copy_range(req.key, req.offset, req.length, splitter, req.known)
         splitter.finish()
     except Exception as e:  # a failed read or write fails the items not yet written
         splitter.abort()
@@ -113,7 +113,7 @@ def merged_bytes(
     blobs: dict[str, bytes] = {}
     for part in item.parts:
         buf = io.BytesIO()
-        fetched[0] += store.copy_range(part.key, part.offset, part.length, buf)
+        fetched[0] += store.copy_range(part.key, part.offset, part.length, buf, part.whole_object())
         on_bytes(part.length)
         blobs[part.name] = buf.getvalue()
     for key in item.absent:  # as in the tars: an absent transcript is an empty list

@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..remote import ObjectInfo
+
 # item kinds
 MEMBER = "member"  # a member of a tar, copied as is
 OBJECT = "object"  # a whole object of the per-file layout, copied as is
@@ -33,6 +35,11 @@ class Part:
     length: int
     name: str  # "smplh:body_pose", "metadata:vad", or the tar member's extension
     etag: str | None = None
+
+    def whole_object(self) -> ObjectInfo:
+        """The object as planned, for a part that is a whole object (per-file layout): given
+        to the store's read, it spares the store a HEAD of its own."""
+        return ObjectInfo(self.key, self.offset + self.length, self.etag)
 
 
 @dataclass
@@ -80,6 +87,13 @@ class Request:
     offset: int
     length: int
     items: list[Item]
+
+    @property
+    def known(self) -> ObjectInfo | None:
+        """The object's size and version when this read is of a whole object (None for tar
+        members: the store resolves the tar once and keeps what it learned)."""
+        first = self.items[0]
+        return first.parts[0].whole_object() if first.kind == OBJECT else None
 
 
 @dataclass
