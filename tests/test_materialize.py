@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -18,6 +19,7 @@ from seamless_catalog.errors import InvalidId, UsageError
 from seamless_catalog.materialize import materialize
 from seamless_catalog.materialize.receipts import read_receipt
 from seamless_catalog.materialize.report import plan_totals
+from seamless_catalog.materialize.write import PartFile, VerifyError
 
 ALL = "select file_id from files"
 
@@ -384,3 +386,18 @@ def test_materialize_sql_cannot_write_or_read_outside(hf_catalog, release, tmp_p
             hf_catalog, sql=sql, to=tmp_path / "out", source=str(release / "hf"), dry_run=True
         )
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").rglob("*.*"))
+
+
+def test_a_published_sha256_is_verified_and_nothing_else_is_hashed(tmp_path):
+    good = hashlib.sha256(b"abc").hexdigest()
+    ok = PartFile(tmp_path / "ok.wav", resume=False, sha256=good)
+    ok.write(memoryview(b"abc"))
+    assert ok.commit(3) == good and (tmp_path / "ok.wav").read_bytes() == b"abc"
+    bad = PartFile(tmp_path / "bad.wav", resume=False, sha256=good)
+    bad.write(b"abd")
+    with pytest.raises(VerifyError, match="sha256"):
+        bad.commit(3)
+    plain = PartFile(tmp_path / "plain.wav", resume=False)  # the source gave no digest
+    plain.write(b"abc")
+    assert plain.commit(3) is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.wav", "plain.wav"]

@@ -67,7 +67,7 @@ def run_request(store: ObjectStore, to: Path, req: Request, progress: Progress) 
     """One ranged read, split into its items' files."""
     done: list[Outcome] = []
 
-    def on_done(item: Item, sha: str) -> None:
+    def on_done(item: Item, sha: str | None) -> None:
         done.append(_outcome(item, "delivered", 0, sha))
         progress.add_file()
 

@@ -27,54 +27,64 @@ class VerifyError(CatalogError):
 
 
 class PartFile:
-    """One output being written: appends, hashes as it goes, renamed into place by ``commit``.
+    """One output being written: appends, renamed into place by ``commit``.
 
-    ``version`` (:attr:`Item.version`) is part of the temp name: only a temp file of the same
-    version of the source is resumed. A failed local write (no space, read-only) removes the
-    temp file and raises :class:`DiskError`."""
+    ``sha256``: the digest the bytes must have (the source published it), hashed as they are
+    written; None when the source gives none, and then nothing is hashed: on loopback the
+    hashing halved the throughput, and a digest nobody checks does not make a file sounder
+    (the size and the ETag-pinned reads do). ``version`` (:attr:`Item.version`) is part of
+    the temp name: only a temp file of the same version of the source is resumed. A failed
+    local write (no space, read-only) removes the temp file and raises :class:`DiskError`."""
 
-    def __init__(self, dest: Path, resume: bool, version: str = "") -> None:
+    def __init__(
+        self, dest: Path, resume: bool, version: str = "", sha256: str | None = None
+    ) -> None:
         self.dest = dest
-        self.hash = hashlib.sha256()
+        self.expected = sha256
+        self.hash = hashlib.sha256() if sha256 is not None else None
         with disk_errors(dest.parent):
             dest.parent.mkdir(parents=True, exist_ok=True)
             temps = temp_files(dest, version) if resume else []
             if temps:
                 self.path = temps[0]
-                with self.path.open("rb") as fh:
-                    for chunk in iter(lambda: fh.read(1 << 20), b""):
-                        self.hash.update(chunk)
+                if self.hash is not None:
+                    with self.path.open("rb") as fh:
+                        for chunk in iter(lambda: fh.read(1 << 20), b""):
+                            self.hash.update(chunk)
             else:
                 tag = f"{version}-" if version else ""
                 self.path = dest.parent / f"{temp_prefix(dest)}{tag}{uuid.uuid4().hex[:12]}.part"
             self.fh = self.path.open("ab")
         self.size = self.fh.tell()
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | memoryview) -> None:
         try:
             with disk_errors(self.dest):
                 self.fh.write(data)
         except BaseException:
             self.discard()
             raise
-        self.hash.update(data)
+        if self.hash is not None:
+            self.hash.update(data)
         self.size += len(data)
 
-    def commit(self, size: int | None, sha256: str | None) -> str:
-        """Verify and rename into place; return the sha256 of the file."""
+    def commit(self, size: int | None) -> str | None:
+        """Verify and rename into place; return the verified sha256 (None if none was asked)."""
         try:
             with disk_errors(self.dest):
                 self.fh.flush()
                 os.fsync(self.fh.fileno())
                 on_disk = os.fstat(self.fh.fileno()).st_size
                 self.fh.close()
-                digest = self.hash.hexdigest()
+                digest = self.hash.hexdigest() if self.hash is not None else None
                 if on_disk != self.size:  # another writer appended to the same temp file
                     raise VerifyError(f"{self.dest.name}: temp file changed while written")
                 if size is not None and self.size != size:
                     raise VerifyError(f"{self.dest.name}: got {self.size} bytes, expected {size}")
-                if sha256 is not None and digest != sha256:
-                    raise VerifyError(f"{self.dest.name}: sha256 {digest} differs from {sha256}")
+                if digest != self.expected:
+                    raise VerifyError(
+                        f"{self.dest.name}: sha256 {digest} differs from {self.expected}"
+                    )
                 os.replace(self.path, self.dest)
         except BaseException:
             self.discard()
@@ -96,14 +106,15 @@ class PartFile:
 class Splitter:
     """The byte stream of one request, cut into its items' files (tar headers dropped).
 
-    ``on_done(item, sha256)`` is called as each item's last byte is written and committed.
+    ``on_done(item, sha256)`` is called as each item's last byte is written and committed
+    (``sha256`` when the item has one to verify, else None).
     """
 
     def __init__(
         self,
         to: Path,
         request: Request,
-        on_done: Callable[[Item, str], None],
+        on_done: Callable[[Item, str | None], None],
         on_bytes: Callable[[int], None] = lambda n: None,
     ) -> None:
         self.to, self.request, self.on_done, self.on_bytes = to, request, on_done, on_bytes
@@ -120,7 +131,9 @@ class Splitter:
     def _open(self) -> PartFile:
         if self.current is None:
             item = self.spans[self.index][2]
-            self.current = PartFile(self.to / item.dest, item.partial > 0, item.version)
+            self.current = PartFile(
+                self.to / item.dest, item.partial > 0, item.version, item.sha256
+            )
         return self.current
 
     def write(self, data: bytes) -> int:
@@ -137,12 +150,12 @@ class Splitter:
             take = min(end - self.pos, len(view))
             out = self._open()
             if take:
-                out.write(bytes(view[:take]))
+                out.write(view[:take])  # no copy: the file (and hash) take a view
                 view, self.pos = view[take:], self.pos + take
             if self.pos >= end:
                 self.current = None
                 self.index += 1
-                self.on_done(item, out.commit(item.size, item.sha256))
+                self.on_done(item, out.commit(item.size))
         return n
 
     def finish(self) -> None:
@@ -154,7 +167,7 @@ class Splitter:
             out = self._open()
             self.current = None
             self.index += 1
-            self.on_done(item, out.commit(item.size, item.sha256))
+            self.on_done(item, out.commit(item.size))
 
     def abort(self) -> None:
         if self.current is not None:
@@ -163,10 +176,11 @@ class Splitter:
 
 
 def write_bytes(to: Path, item: Item, data: bytes) -> str:
-    """Write a built output (a merged npz or json) atomically; return its sha256."""
-    out = PartFile(to / item.dest, resume=False)
+    """Write a built output (a merged npz or json) atomically; return its sha256 (kept in
+    its sidecar: the next run checks the file against it)."""
+    out = PartFile(to / item.dest, resume=False, sha256=hashlib.sha256(data).hexdigest())
     out.write(data)
-    return out.commit(len(data), None)
+    return out.commit(len(data))
 
 
 @contextlib.contextmanager
