@@ -306,47 +306,88 @@ def sample_cmd(
     run(go)
 
 
-@main.command("materialize")
-@catalog_option
-@click.option("--sql", help="SQL whose result has file_id, interaction_key or session_key.")
-@click.option(
-    "--selection",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="CSV/Parquet with one of those columns, or a text file of ids (one a line).",
-)
-@click.option(
-    "--to", "to", required=True, type=click.Path(file_okay=False, path_type=Path),
-    help="Target folder ({label}/{split}/{batch:04d}/{archive:04d}/{file_id}.{ext}).",
-)  # fmt: skip
-@click.option(
+source_option = click.option(
     "--source",
     default=None,
     help="hf://datasets/ORG/NAME, s3://BUCKET/PREFIX, https://HOST/PREFIX or a local "
     "mirror folder [default: hf://datasets/facebook/seamless-interaction].",
 )
-@click.option(
+modalities_option = click.option(
     "--modalities",
     default="json,mp4,npz,wav",
     show_default=True,
     help="Comma-separated: json, mp4, npz, wav; per-file sources also smplh, "
     "boxes_and_keypoints, movement, movement_v4, transcript, vad, annotations, audio, video.",
 )
-@click.option("--pairs", is_flag=True, help="Add the other side of each selected pair.")
-@click.option("--dry-run", is_flag=True, help="Print the plan; transfer nothing.")
-@click.option("--workers", default=4, show_default=True, help="Parallel transfers.")
-@click.option("--shard", help="K/N: keep the K-th of N parts (split by interaction).")
-@click.option("--retry-failed", is_flag=True, help="Redo only the failures of the last run.")
-@click.option(
+sql_option = click.option(
+    "--sql", help="SQL whose result has file_id, interaction_key or session_key."
+)
+selection_option = click.option(
+    "--selection",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV/Parquet with one of those columns, or a text file of ids (one a line).",
+)
+pairs_option = click.option(
+    "--pairs", is_flag=True, help="Add the other side of each selected pair."
+)
+merge_option = click.option(
     "--merge/--no-merge",
     default=True,
     show_default=True,
     help="Per-file sources: merge .npy into one npz and JSON Lines into one json.",
 )
+to_help = "Target folder ({label}/{split}/{batch:04d}/{archive:04d}/{file_id}.{ext})."
+plan_option = click.option(
+    "--plan", "plan_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+    help="A plan file written by `materialize plan`.",
+)  # fmt: skip
+plan_to_option = click.option(
+    "--to", "to", type=click.Path(file_okay=False, path_type=Path),
+    help="The plan's destination as mounted here [default: the one in the plan].",
+)  # fmt: skip
+engine_options = [
+    click.option("--workers", default=4, show_default=True, help="Parallel transfers per shard."),
+    click.option(
+        "--engine",
+        type=click.Choice(["local", "ray", "dask"]),
+        default="local",
+        show_default=True,
+        help="What schedules the shards (ray and dask are extras).",
+    ),  # fmt: skip
+    click.option("--ray-address", help="An existing Ray cluster [default: a local one]."),
+    click.option("--dask-scheduler", help="An existing Dask scheduler [default: a local one]."),
+]
+
+
+def _engine_options(fn):
+    for option in reversed(engine_options):
+        fn = option(fn)
+    return fn
+
+
+@main.group("materialize", invoke_without_command=True)
+@click.option(
+    "--catalog", "catalog_dir", type=click.Path(file_okay=False, path_type=Path),
+    help="Catalog directory.",
+)  # fmt: skip
+@sql_option
+@selection_option
+@click.option("--to", "to", type=click.Path(file_okay=False, path_type=Path), help=to_help)
+@source_option
+@modalities_option
+@pairs_option
+@click.option("--dry-run", is_flag=True, help="Print the plan; transfer nothing.")
+@click.option("--workers", default=4, show_default=True, help="Parallel transfers.")
+@click.option("--shard", help="K/N: keep the K-th of N parts (split by interaction).")
+@click.option("--retry-failed", is_flag=True, help="Redo only the failures of the last run.")
+@merge_option
+@click.pass_context
 def materialize_cmd(
-    catalog_dir: Path,
+    ctx: click.Context,
+    catalog_dir: Path | None,
     sql: str | None,
     selection: Path | None,
-    to: Path,
+    to: Path | None,
     source: str | None,
     modalities: str,
     pairs: bool,
@@ -361,7 +402,9 @@ def materialize_cmd(
     From the Hub's tars it reads members by byte range (one request per sample); from
     S3/HTTPS it fetches per-file objects. Files already present and verified are skipped;
     a receipt is written under TO/.seamless-catalog/receipts/. Exit status 1 when any file
-    was not delivered (each is named).
+    was not delivered (each is named). Across machines: `materialize plan` writes a plan
+    file, `materialize run --plan P` runs its shards (locally, on Ray or Dask, or one
+    `--shard K/N` per array member), `status` and `retry` follow up.
 
     \b
     Example:
@@ -370,6 +413,11 @@ def materialize_cmd(
       seamless-catalog materialize --catalog demo --to data --source s3://bucket/seamless \\
           --sql "select file_id from files where split = 'dev'" --modalities wav,json
     """
+    if ctx.invoked_subcommand is not None:
+        return
+    for value, name in ((catalog_dir, "--catalog"), (to, "--to")):
+        if value is None:
+            raise click.UsageError(f"Missing option '{name}'.", ctx)
     from .materialize import DEFAULT_SOURCE, materialize
     from .materialize.report import format_plan, format_summary
 
@@ -390,6 +438,137 @@ def materialize_cmd(
         )
         click.echo(format_plan(r.plan) if dry_run else format_summary(r))
         return 0 if (dry_run or r.ok) else 1
+
+    run(go)
+
+
+@materialize_cmd.command("plan")
+@catalog_option
+@sql_option
+@selection_option
+@click.option(
+    "--to", "to", required=True, type=click.Path(file_okay=False, path_type=Path), help=to_help
+)
+@click.option(
+    "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+    help="The plan file to write (Parquet).",
+)  # fmt: skip
+@source_option
+@modalities_option
+@pairs_option
+@merge_option
+def materialize_plan_cmd(
+    catalog_dir: Path, sql: str | None, selection: Path | None, to: Path, out: Path,
+    source: str | None, modalities: str, pairs: bool, merge: bool,
+) -> None:  # fmt: skip
+    """Write a plan file: one row per output file, with its source byte ranges, destination,
+    expected size/sha256 and stable shard bucket. Nothing is transferred.
+
+    \b
+    Example:
+      seamless-catalog materialize plan --catalog demo --to /shared/data --out plan.parquet \\
+          --sql "select interaction_key from pairs where split = 'train'"
+    """
+    from .materialize import DEFAULT_SOURCE, make_plan
+    from .materialize.planreport import format_planfile
+
+    def go() -> int:
+        pf = make_plan(
+            catalog_dir, out, to=to, sql=sql, selection=selection,
+            source=source or DEFAULT_SOURCE, modalities=modalities, pairs=pairs, merge=merge,
+        )  # fmt: skip
+        click.echo(format_planfile(pf))
+        return 0
+
+    run(go)
+
+
+@materialize_cmd.command("run")
+@plan_option
+@click.option("--shard", help="K/N: run only the K-th of N shards (one per array member).")
+@click.option("--shards", type=click.IntRange(min=1),
+              help="How many shards to schedule [default: 1 local, 4 ray/dask].")  # fmt: skip
+@_engine_options
+@plan_to_option
+def materialize_run_cmd(
+    plan_path: Path, shard: str | None, shards: int | None, workers: int, engine: str,
+    ray_address: str | None, dask_scheduler: str | None, to: Path | None,
+) -> None:  # fmt: skip
+    """Run a plan file: its shards, or only `--shard K/N` (SLURM/Kubernetes array members).
+    Files already on disk and verified are skipped, so any engine resumes another's work.
+    Exit status 1 when any file was not delivered.
+
+    \b
+    Example:
+      seamless-catalog materialize run --plan plan.parquet
+      seamless-catalog materialize run --plan plan.parquet --engine ray --shards 16
+      seamless-catalog materialize run --plan plan.parquet --shard $((SLURM_ARRAY_TASK_ID+1))/8
+    """
+    from .materialize import run_plan
+    from .materialize.planreport import format_run
+
+    def go() -> int:
+        done = run_plan(
+            plan_path, engine=engine, shards=shards, shard=shard, workers=workers, to=to,
+            ray_address=ray_address, dask_scheduler=dask_scheduler,
+        )  # fmt: skip
+        click.echo(format_run(done))
+        return 0 if all(s.ok for s in done) else 1
+
+    run(go)
+
+
+@materialize_cmd.command("status")
+@plan_option
+@click.option("--shards", type=click.IntRange(min=1),
+              help="Count by N shards [default: the N of the plan's last run].")  # fmt: skip
+@plan_to_option
+def materialize_status_cmd(plan_path: Path, shards: int | None, to: Path | None) -> None:
+    """Per shard and in total: items done (on disk and verified), failed (by the latest
+    receipt) and missing, with their bytes. Exit status 1 until every item is done.
+
+    \b
+    Example:
+      seamless-catalog materialize status --plan plan.parquet
+    """
+    from .materialize import plan_status
+    from .materialize.planreport import format_status
+
+    def go() -> int:
+        st = plan_status(plan_path, shards, to)
+        click.echo(format_status(st))
+        return 0 if st.complete else 1
+
+    run(go)
+
+
+@materialize_cmd.command("retry")
+@plan_option
+@click.option("--shards", type=click.IntRange(min=1),
+              help="Shard by N [default: the N of the plan's last run].")  # fmt: skip
+@_engine_options
+@plan_to_option
+def materialize_retry_cmd(
+    plan_path: Path, shards: int | None, workers: int, engine: str, ray_address: str | None,
+    dask_scheduler: str | None, to: Path | None,
+) -> None:  # fmt: skip
+    """Run again only the shards that have failed or missing items; their done items are
+    skipped. Exit status 1 when any file is still not delivered.
+
+    \b
+    Example:
+      seamless-catalog materialize retry --plan plan.parquet
+    """
+    from .materialize import retry_plan
+    from .materialize.planreport import format_run
+
+    def go() -> int:
+        done = retry_plan(
+            plan_path, shards=shards, engine=engine, workers=workers, to=to,
+            ray_address=ray_address, dask_scheduler=dask_scheduler,
+        )  # fmt: skip
+        click.echo(format_run(done))
+        return 0 if all(s.ok for s in done) else 1
 
     run(go)
 
@@ -450,6 +629,57 @@ def export_cmd(
 
 
 main.add_command(dashboard)  # its module imports no Streamlit until the command runs
+
+
+@main.command("publish")
+@catalog_option
+@click.option("--repo", "repo_id", required=True, help="Hub dataset repo, ORG/NAME.")
+@click.option("--dry-run", is_flag=True, help="Build the folder only; upload nothing.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep the built folder here [default with --dry-run: ./NAME; else a temp folder].",
+)
+@click.option("--revision", help="Branch to commit to (must exist) [default: main].")
+@click.option("--private", is_flag=True, default=None, help="Create the repo private.")
+@click.option("-m", "--message", help="Commit message.")
+def publish_cmd(
+    catalog_dir: Path, repo_id: str, dry_run: bool, out: Path | None, revision: str | None,
+    private: bool | None, message: str | None,
+) -> None:  # fmt: skip
+    """Publish the catalog as a Hub dataset: Parquet per table plus a dataset card.
+
+    One config per table (splits train/dev/test where the table has them, else one train
+    split); label and split are columns inside every file. Uploads with huggingface_hub to
+    HF_ENDPOINT, authenticated by HF_TOKEN (or `hf auth login`). See docs/portable.md.
+
+    \b
+    Example:
+      seamless-catalog publish --catalog cat --repo my-lab/seamless-catalog --dry-run
+      seamless-catalog publish --catalog cat --repo my-lab/seamless-catalog --private
+      duckdb -c "from 'hf://datasets/my-lab/seamless-catalog/data/files/*.parquet'"
+    """
+    from .publish import publish
+
+    def go() -> int:
+        r = publish(
+            catalog_dir, repo_id, out=out, dry_run=dry_run, revision=revision, private=private,
+            commit_message=message,
+        )  # fmt: skip
+        for t in r.tables:
+            rows = ", ".join(f"{split} {n:,}" for split, n in t.rows.items())
+            click.echo(f"  {t.name}: {rows}")
+        if r.empty:
+            click.echo(f"  no rows (no config): {', '.join(r.empty)}")
+        if r.folder is not None:
+            click.echo(f"folder: {r.folder}")
+        if r.commit_url:
+            click.echo(f"published snapshot {r.snapshot} to {r.repo_url}: {r.commit_url}")
+        else:
+            click.echo("dry run: nothing uploaded; to publish, rerun without --dry-run")
+        return 0
+
+    run(go)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -70,6 +70,18 @@ class UnsafeQuery(QueryError):
         )
 
 
+class NotPortable(CatalogError, ValueError):
+    """A table file breaks the portable profile (``seamless_catalog.portable``)."""
+
+    def __init__(self, path: object, problems: list[str]) -> None:
+        super().__init__(
+            f"{path} is not portable ({'; '.join(problems)}): it was not written by this "
+            "version of seamless-catalog; rebuild the catalog in a new folder with "
+            "`seamless-catalog ingest`"
+        )
+        self.problems = problems
+
+
 class CatalogLocked(CatalogError):
     def __init__(self, path: object) -> None:
         super().__init__(

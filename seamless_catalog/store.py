@@ -89,16 +89,18 @@ def _fsync_dir(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def flock(path: Path, on_busy: Callable[[], None]) -> Iterator[None]:
-    """Hold an exclusive lock on ``path`` (created if needed); the kernel drops it if the
-    process dies. When another process holds it, ``on_busy()`` raises, or returns and we wait."""
+def flock(path: Path, on_busy: Callable[[], None], shared: bool = False) -> Iterator[None]:
+    """Hold an exclusive (or ``shared``) lock on ``path`` (created if needed); the kernel drops
+    it if the process dies. When another process holds it, ``on_busy()`` raises, or returns
+    and we wait."""
+    mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
         except BlockingIOError:
             on_busy()
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            fcntl.flock(fd, mode)
         yield
     finally:
         os.close(fd)

@@ -7,7 +7,7 @@ with media as (
            bool_or(placeholder) filter (where ext in ('wav', 'mp4', 'npz')) as placeholder,
            list(distinct ext order by ext) as modalities,
            list(distinct ext order by ext) filter (where placeholder) as placeholder_modalities,
-           sum(bytes) as bytes
+           sum(bytes)::bigint as bytes  -- sum() widens to HUGEINT, which is not portable
     from raw.media
     group by file_id
 ),

@@ -22,6 +22,8 @@ What ``huggingface_hub`` 2.4.0 reads (from its source):
 * errors: ``X-Error-Code`` ``RepoNotFound``/``RevisionNotFound``/``EntryNotFound``, JSON ``error``.
 
 Faults (``server.faults``) and counters (``server.stats``) let tests provoke and observe failures.
+``server.upload`` (``tests/hub_upload.py``) adds the write side: create repo, preupload, LFS and
+commit, so that ``create_repo`` and ``upload_folder`` work too.
 """
 
 from __future__ import annotations
@@ -429,6 +431,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._dispatch()
 
+    def do_PUT(self) -> None:
+        self._dispatch()
+
     def _send_head(self, status: int, headers: dict[str, str], length: int) -> None:
         self.record.status = status
         self.send_response(status)
@@ -489,7 +494,9 @@ class _Handler(BaseHTTPRequestHandler):
                     code, retry_after = fault.params["code"], fault.params["retry_after"]
                     headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
                     raise _HttpError(code, None, f"Injected fault: HTTP {code}", headers)
-            if self.server.role == "cdn":
+            if hub.upload.serve(self, raw_parts, body):  # the write side: tests/hub_upload.py
+                pass
+            elif self.server.role == "cdn":
                 hub._serve_cdn(self, raw_parts)
             else:
                 hub._check_auth(self.headers.get("Authorization"))
@@ -636,6 +643,9 @@ class HubServer:
         self._stopping = threading.Event()
         self._servers: list[_RoleServer] = []
         self._threads: list[threading.Thread] = []
+        from tests.hub_upload import UploadApi  # imports this module: import it once loaded
+
+        self.upload = UploadApi(self)
         self.refresh()
 
     # ---- lifecycle

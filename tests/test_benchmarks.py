@@ -58,3 +58,13 @@ def test_bench_materialize_quick(tmp_path: Path) -> None:
         assert "tar    curl" in out and "https  curl" in out
     if "aria2c" not in missing:
         assert "https  aria2c" in out
+
+
+def test_bench_engines_quick(tmp_path: Path) -> None:
+    pytest.importorskip("ray", reason="ray is not installed: pip install '.[ray]'")
+    pytest.importorskip("distributed", reason="dask.distributed is not installed: '.[dask]'")
+    out = run_script("bench_engines.py", "--work", str(tmp_path), work=tmp_path)
+    assert "machine:" in out and "load average" in out
+    for engine in ("local", "ray", "dask"):
+        assert f"\n{engine} " in out
+    assert "vs local" in out and "per tar" in out and "goals:" in out

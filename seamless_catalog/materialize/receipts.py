@@ -1,8 +1,11 @@
-"""One receipt per run: a JSON Lines file under ``{to}/.seamless-catalog/receipts/``.
+"""One receipt per run of a shard: a JSON Lines file under ``{to}/.seamless-catalog/receipts/``,
+named ``{run_id}.{plan_id}.{k}-of-{n}.jsonl`` so that names sort by time and say which plan
+and shard they account for (``materialize status`` reads them by plan).
 
-Each line is one output file: ``run``, ``file_id``, ``ext``, ``name``, ``path`` (relative to
-the target folder), ``source`` (URI), ``key`` (object in the source), ``bytes`` (transferred
-by this run), ``size``, ``sha256``, ``status`` (delivered, skipped, failed) and ``reason``.
+Each line is one output file: ``run``, ``plan``, ``shard`` (``k/n``), ``file_id``, ``ext``,
+``name``, ``path`` (relative to the target folder), ``source`` (URI), ``key`` (object in the
+source), ``bytes`` (transferred by this run), ``size``, ``sha256``, ``status`` (delivered,
+skipped, failed) and ``reason``.
 """
 
 from __future__ import annotations
@@ -46,17 +49,42 @@ def new_run_id() -> str:
     return f"{stamp}.{ns % 1_000_000_000:09d}-{uuid.uuid4().hex[:8]}"
 
 
-def write_receipt(to: Path, run_id: str, outcomes: list[Outcome]) -> Path:
-    """Write the receipt atomically; its name sorts by time (``{run_id}.jsonl``)."""
+def shard_tag(plan_id: str, shard: tuple[int, int]) -> str:
+    """``{plan_id}.{k}-of-{n}``: what a receipt (and a shard lock) is named after."""
+    return f"{plan_id}.{shard[0]}-of-{shard[1]}"
+
+
+def write_receipt(
+    to: Path,
+    run_id: str,
+    outcomes: list[Outcome],
+    plan_id: str | None = None,
+    shard: tuple[int, int] = (1, 1),
+) -> Path:
+    """Write the receipt atomically; its name sorts by time (``{run_id}.{tag}.jsonl``)."""
     folder = receipts_dir(to)
-    path = folder / f"{run_id}.jsonl"
+    tag = shard_tag(plan_id, shard) if plan_id else ""
+    name = f"{run_id}.{tag}.jsonl" if tag else f"{run_id}.jsonl"
+    extra = {"plan": plan_id, "shard": f"{shard[0]}/{shard[1]}"} if plan_id else {}
     with disk_errors(folder):
         folder.mkdir(parents=True, exist_ok=True)
-        for stale in folder.glob(".*.tmp"):  # of a killed run (the caller holds the lock)
+        # temp files of a killed run of this shard (the caller holds its lock; other shards'
+        # runs may be writing theirs beside)
+        for stale in folder.glob(f".*.{tag}.jsonl.*.tmp" if tag else ".*.tmp"):
             stale.unlink(missing_ok=True)
-        lines = "".join(json.dumps({"run": run_id, **asdict(o)}) + "\n" for o in outcomes)
-        write_atomic(path, lines.encode())
-    return path
+        lines = "".join(json.dumps({"run": run_id, **extra, **asdict(o)}) + "\n" for o in outcomes)
+        write_atomic(folder / name, lines.encode())
+    return folder / name
+
+
+def plan_receipts(to: Path, plan_id: str) -> list[tuple[Path, tuple[int, int]]]:
+    """The receipts of one plan, oldest first, with the shard each accounts for."""
+    folder = receipts_dir(to)
+    out = []
+    for path in sorted(folder.glob(f"*.{plan_id}.*-of-*.jsonl")) if folder.is_dir() else []:
+        k, _, n = path.name.removesuffix(".jsonl").rsplit(".", 1)[1].partition("-of-")
+        out.append((path, (int(k), int(n))))
+    return out
 
 
 def last_receipt(to: Path) -> Path | None:

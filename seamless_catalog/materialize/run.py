@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from ..remote import ObjectStore, open_store
 from . import fetch, receipts
 from .perfile import JSON_GROUPS, NPZ_GROUPS, plan_perfile
 from .plan import MERGED, Plan, build_requests, check_present
+from .planfile import interaction_of, items_plan_id
 from .receipts import Outcome
 from .selection import FileRow, select
 from .shard import parse_shard, take_shard
@@ -42,6 +43,8 @@ class MaterializeResult:
     receipt: Path | None = None
     dry_run: bool = False
     bytes_fetched: int = 0
+    plan_id: str | None = None
+    shard: tuple[int, int] | None = None
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -105,6 +108,16 @@ def plan_sources(
     return plan
 
 
+def settle(plan: Plan, to: Path) -> Plan:
+    """Mark what is already on disk and verified, then group the rest into requests."""
+    for item in plan.items:
+        if item.state == "todo":
+            check_present(to, item)
+    plan.requests = build_requests(plan.items)
+    plan.merged = [i for i in plan.items if i.state == "todo" and i.kind in MERGED]
+    return plan
+
+
 def build_plan(
     cat: Catalog,
     store: ObjectStore,
@@ -119,12 +132,86 @@ def build_plan(
     plan = plan_sources(cat, store, rows, modalities, merge, workers)
     if only is not None:  # a retry: just the outputs that failed last time
         plan.items = [i for i in plan.items if i.dest in only]
-    for item in plan.items:
-        if item.state == "todo":
-            check_present(to, item)
-    plan.requests = build_requests(plan.items)
-    plan.merged = [i for i in plan.items if i.state == "todo" and i.kind in MERGED]
-    return plan
+    return settle(plan, to)
+
+
+@dataclass
+class Planned:
+    """A selection planned (no local state looked at): its items, the file ids the catalog
+    does not know, and the store they come from."""
+
+    plan: Plan
+    unknown: list[str]
+    store: ObjectStore
+
+
+def plan_selection(
+    catalog_dir: str | Path,
+    *,
+    sql: str | None = None,
+    selection: str | Path | None = None,
+    ids: list[str] | None = None,
+    source: str = DEFAULT_SOURCE,
+    modalities: str | Iterable[str] = EXTENSIONS,
+    pairs: bool = False,
+    merge: bool = True,
+    workers: int = 4,
+    shard: tuple[int, int] | None = None,
+    settings: Settings | None = None,
+    before_planning: Callable[[], None] = lambda: None,
+) -> Planned:
+    """Select the files (``sql``, a ``selection`` file or ``ids``), keep shard ``(k, n)`` of
+    them, and plan their items from ``source``. ``before_planning`` runs once the selection
+    is known, before the source is read (the destination lock is taken there)."""
+    settings = settings or config.from_env()
+    mods = parse_modalities(modalities)
+    # user SQL runs on a connection confined to the catalog (and the selection file's folder)
+    allow = [Path(selection).resolve().parent] if selection is not None else []
+    with Catalog.open(catalog_dir, sandbox=True, allow_paths=allow) as cat:
+        chosen = select(cat, sql=sql, selection=selection, ids=ids, pairs=pairs)
+        rows = take_shard(chosen.files, shard)
+        unknown = take_shard(chosen.unknown, shard, key=interaction_of)
+        store = open_store(source, settings)
+        before_planning()
+        plan = plan_sources(cat, store, rows, mods, merge, workers)
+    return Planned(plan, list(unknown), store)
+
+
+def run_items(
+    store: ObjectStore,
+    to: Path,
+    plan: Plan,
+    unknown: list[str],
+    *,
+    workers: int,
+    settings: Settings,
+    plan_id: str | None = None,
+    shard: tuple[int, int] = (1, 1),
+    lock: contextlib.AbstractContextManager | None = None,
+) -> MaterializeResult:
+    """The work of one shard (or of a whole selection): under ``lock``, skip what is on disk
+    and verified, fetch the rest (retried, resumed, each tar resolved once by ``store``),
+    verify, rename into place, and write the shard's receipt."""
+    with lock if lock is not None else contextlib.nullcontext():
+        settle(plan, to)
+        progress = fetch.Progress(plan.bytes_to_fetch, len(plan.todo), settings.progress)
+        try:
+            done = fetch.execute(store, to, plan, workers, progress)
+        finally:
+            progress.close()
+        result = MaterializeResult(plan, plan_id=plan_id, shard=shard)
+        missing = [
+            Outcome(
+                fid, None, None, None, plan.source, None, 0, None, None, "failed", NOT_IN_CATALOG
+            )  # fmt: skip
+            for fid in unknown
+        ]
+        result.outcomes = missing + _settled(plan) + done
+        result.outcomes.sort(key=lambda o: (o.file_id, o.path or ""))
+        result.bytes_fetched = sum(o.bytes for o in result.outcomes)
+        run_id = receipts.new_run_id()
+        result.receipt = receipts.write_receipt(to, run_id, result.outcomes, plan_id, shard)
+    return result
 
 
 def materialize(
@@ -149,10 +236,11 @@ def materialize(
     ``selection`` (CSV/Parquet with such a column, or a text file of ids) chooses the files;
     ``pairs`` adds the other side of each pair; ``shard=(k, n)`` keeps the k-th of n
     interaction-wise parts; ``retry_failed`` redoes only the failures of the last receipt.
+    This is a plan (in memory; ``materialize plan`` writes it to a file) run as one shard.
     """
     settings = settings or config.from_env()
     to = Path(to)
-    mods = parse_modalities(modalities)
+    parse_modalities(modalities)
     shard_kn = parse_shard(shard)
     if workers < 1:
         raise UsageError(f"--workers {workers}: give at least 1")
@@ -160,39 +248,30 @@ def materialize(
         raise UsageError("--retry-failed takes its selection from the last receipt: drop --sql")
     with contextlib.ExitStack() as held:
         retry = receipts.last_failures(to) if retry_failed else None
-        # user SQL runs on a connection confined to the catalog (and the selection file's folder)
-        allow = [Path(selection).resolve().parent] if selection is not None else []
-        with Catalog.open(catalog_dir, sandbox=True, allow_paths=allow) as cat:
-            if retry is not None and not retry:
-                return MaterializeResult(Plan(source, "", []), dry_run=dry_run)
-            if retry is None:
-                chosen = select(cat, sql=sql, selection=selection, pairs=pairs)
-            else:
-                chosen = select(cat, ids=sorted({r["file_id"] for r in retry}))
-            rows = take_shard(chosen.files, shard_kn)
-            store = open_store(source, settings)
-            if not dry_run:  # one run at a time writes into ``to``; "present" is decided under it
+        if retry is not None and not retry:
+            return MaterializeResult(Plan(source, "", []), dry_run=dry_run)
+        ids = sorted({r["file_id"] for r in retry}) if retry is not None else None
+
+        def lock() -> None:  # one run at a time writes into ``to``; "present" is decided under it
+            if not dry_run:
                 held.enter_context(destination_lock(to))
-            only = {r["path"] for r in retry if r.get("path")} if retry is not None else None
-            plan = build_plan(cat, store, rows, to, mods, merge, workers, only)
-        result = MaterializeResult(plan, dry_run=dry_run)
-        unknown = [
-            Outcome(fid, None, None, None, source, None, 0, None, None, "failed", NOT_IN_CATALOG)
-            for fid in chosen.unknown
-            if shard_kn is None or fid in {r.file_id for r in rows}
-        ]
+
+        planned = plan_selection(
+            catalog_dir, sql=sql, selection=selection, ids=ids, source=source,
+            modalities=modalities, pairs=pairs, merge=merge, workers=workers, shard=shard_kn,
+            settings=settings, before_planning=lock,
+        )  # fmt: skip
+        plan = planned.plan
+        if retry is not None:  # just the outputs that failed last time
+            only = {r["path"] for r in retry if r.get("path")}
+            plan.items = [i for i in plan.items if i.dest in only]
         if dry_run:
-            return result
-        progress = fetch.Progress(plan.bytes_to_fetch, len(plan.todo), settings.progress)
-        try:
-            done = fetch.execute(store, to, plan, workers, progress)
-        finally:
-            progress.close()
-        result.outcomes = unknown + _settled(plan) + done
-        result.outcomes.sort(key=lambda o: (o.file_id, o.path or ""))
-        result.bytes_fetched = sum(o.bytes for o in result.outcomes)
-        result.receipt = receipts.write_receipt(to, receipts.new_run_id(), result.outcomes)
-        return result
+            return MaterializeResult(settle(plan, to), dry_run=True)
+        plan_id = items_plan_id(plan.items, planned.unknown, plan.source)
+        return run_items(
+            planned.store, to, plan, planned.unknown, workers=workers, settings=settings,
+            plan_id=plan_id, shard=shard_kn or (1, 1),
+        )  # fmt: skip
 
 
 def _settled(plan: Plan) -> list[Outcome]:

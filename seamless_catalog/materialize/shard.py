@@ -26,10 +26,24 @@ def parse_shard(text: str | tuple[int, int] | None) -> tuple[int, int] | None:
     return k_n
 
 
-def shard_of(interaction_key: str, n: int) -> int:
-    """The shard (1..n) of an interaction: md5 of its key, stable across processes/machines."""
+def shard_hash(interaction_key: str) -> int:
+    """A stable bucket of an interaction: the first 8 bytes of the md5 of its key, shifted to
+    63 bits so that it is a non-negative signed 64-bit integer (plan files store it as int64;
+    any engine computes ``shard_hash % N + 1`` for any N with plain signed arithmetic).
+    md5, never Python's salted ``hash()``: the same on every process and machine."""
     digest = hashlib.md5(interaction_key.encode(), usedforsecurity=False).digest()
-    return int.from_bytes(digest[:8], "big") % n + 1
+    return int.from_bytes(digest[:8], "big") >> 1
+
+
+def shard_of(interaction_key: str, n: int) -> int:
+    """The shard (1..n) of an interaction; both sides of a pair share it, and adding other
+    interactions never moves it."""
+    return shard_of_hash(shard_hash(interaction_key), n)
+
+
+def shard_of_hash(bucket: int, n: int) -> int:
+    """The shard (1..n) of a stored :func:`shard_hash`."""
+    return bucket % n + 1
 
 
 def take_shard(rows: Iterable[T], shard: tuple[int, int] | None, key=None) -> list[T]:

@@ -11,7 +11,7 @@ expired) resolves again, once; a new ``X-Linked-Etag`` then means the file chang
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO
 from urllib.parse import quote, urljoin
@@ -156,6 +156,18 @@ class HubStore:
         return HttpObject(self.client, _HubTarget(self, key, r), r.size).read_at(0, r.size)
 
     # -- resolve ---------------------------------------------------------------------------
+    def resolutions(self, keys: Iterable[str]) -> dict[str, _Resolved]:
+        """What ``keys`` were resolved to so far (no request), for :meth:`adopt` in another
+        process: the shards of one plan then resolve each file once in all."""
+        with self._lock:
+            return {k: self._resolved[k] for k in keys if k in self._resolved}
+
+    def adopt(self, resolutions: Mapping[str, _Resolved]) -> None:
+        """Use resolutions made by another store of the same repo (a refused URL still
+        resolves again, once, and checks the ETag)."""
+        with self._lock:
+            self._resolved.update(resolutions)
+
     def _resolve(self, key: str, cached: bool = True) -> _Resolved | None:
         """One HEAD on /resolve per file, remembered (the Hub limits resolves per 5 min)."""
         with self._lock:
