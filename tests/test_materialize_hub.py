@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from seamless_catalog.config import Settings
@@ -27,6 +29,9 @@ def test_hub_one_request_per_sample_and_fetched_over_needed(
     source = "hf://datasets/facebook/seamless-interaction"
     r = materialize(hf_catalog, sql=SQL, to=tmp_path, source=source, settings=settings)
     assert r.ok, r.failures
+    resolves = Counter(rec.file for rec in server.stats.snapshot() if rec.kind == "resolve")
+    tars = {i.parts[0].key for i in r.plan.items}
+    assert set(resolves) == tars and set(resolves.values()) == {1}, resolves  # 4 workers
     for f in (p for p in tmp_path.rglob("*") if p.is_file() and ".seamless-catalog" not in p.parts):
         assert f.read_bytes() == (release / "tree" / f.relative_to(tmp_path)).read_bytes()
     n_samples = len({i.file_id for i in r.plan.items})

@@ -87,6 +87,7 @@ class HubStore:
         self.client = client or HttpClient()
         self._resolved: dict[str, _Resolved] = {}
         self._lock = threading.Lock()
+        self._resolving: dict[str, threading.Lock] = {}  # one resolve in flight per file
 
     @property
     def traffic(self) -> Traffic:
@@ -169,10 +170,19 @@ class HubStore:
             self._resolved.update(resolutions)
 
     def _resolve(self, key: str, cached: bool = True) -> _Resolved | None:
-        """One HEAD on /resolve per file, remembered (the Hub limits resolves per 5 min)."""
+        """One HEAD on /resolve per file, remembered (the Hub limits resolves per 5 min);
+        threads reading one tar at once wait for a single resolve."""
         with self._lock:
             if cached and key in self._resolved:
                 return self._resolved[key]
+            gate = self._resolving.setdefault(key, threading.Lock())
+        with gate:
+            with self._lock:
+                if cached and key in self._resolved:  # another thread resolved it meanwhile
+                    return self._resolved[key]
+            return self._resolve_now(key)
+
+    def _resolve_now(self, key: str) -> _Resolved | None:
         url = self.resolve_url(key)
         try:
             resp = self.client.head(FixedTarget(url, self._auth()))
