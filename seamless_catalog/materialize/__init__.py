@@ -13,7 +13,7 @@ from __future__ import annotations
 from .engines import retry_plan, run_plan
 from .planfile import read_plan
 from .planrun import make_plan, run_shard
-from .run import DEFAULT_SOURCE, MODALITIES, MaterializeResult, build_plan, materialize
+from .run import DEFAULT_SOURCE, MODALITIES, MaterializeResult, materialize
 from .shard import shard_hash, shard_of
 from .status import plan_status
 
@@ -21,7 +21,6 @@ __all__ = [
     "DEFAULT_SOURCE",
     "MODALITIES",
     "MaterializeResult",
-    "build_plan",
     "make_plan",
     "materialize",
     "plan_status",

@@ -95,7 +95,7 @@ def plan_sources(
     workers: int = 4,
 ) -> Plan:
     """The items of ``rows`` and the byte ranges of the source they are made of (no local
-    state looked at): shared by ``build_plan`` and the readers that never write a file."""
+    state looked at): shared by the materializer and the readers that never write a file."""
     layout = source_layout(store.uri, store)
     plan = Plan(store.uri, layout, [])
     if layout == "tar":
@@ -116,23 +116,6 @@ def settle(plan: Plan, to: Path) -> Plan:
     plan.requests = build_requests(plan.items)
     plan.merged = [i for i in plan.items if i.state == "todo" and i.kind in MERGED]
     return plan
-
-
-def build_plan(
-    cat: Catalog,
-    store: ObjectStore,
-    rows: list[FileRow],
-    to: Path,
-    modalities: tuple[str, ...],
-    merge: bool = True,
-    workers: int = 4,
-    only: set[str] | None = None,
-) -> Plan:
-    """Every output file of ``rows``: where from, how many bytes, in how many requests."""
-    plan = plan_sources(cat, store, rows, modalities, merge, workers)
-    if only is not None:  # a retry: just the outputs that failed last time
-        plan.items = [i for i in plan.items if i.dest in only]
-    return settle(plan, to)
 
 
 @dataclass
