@@ -24,6 +24,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -116,12 +117,43 @@ def _jsonloop(release: Path, out: Path) -> None:
     pq.write_table(pa.table(words), out / "words.parquet", compression="zstd")
 
 
+def _tree_rss_mb(pid: int) -> float:
+    """Resident memory of ``pid`` and all its descendants now (Linux /proc), in MB."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return total / 1024
+
+
 def _child(method: str, release: Path, out: Path) -> None:
+    peak, done = [0.0], threading.Event()
+
+    def sample() -> None:  # the peak of the whole process tree (ours has worker processes)
+        while not done.wait(0.05):
+            peak[0] = max(peak[0], _tree_rss_mb(os.getpid()))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     start = time.perf_counter()
     RUNNERS[method](release, out)
     seconds = time.perf_counter() - start
+    done.set()
+    sampler.join()
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "rss_mb": rss_mb}))
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(
+        json.dumps(
+            {"seconds": seconds, "rss_mb": rss_mb, "child_rss_mb": kids, "tree_rss_mb": peak[0]}
+        )
+    )
 
 
 def _prepare(work: Path, scale: float | None, n_files: int | None) -> Path:
@@ -216,6 +248,8 @@ def main() -> None:
             "seconds": median(secs),
             "spread": spread(secs),
             "rss_mb": max(r["rss_mb"] for r in runs),
+            "tree_rss_mb": max(r.get("tree_rss_mb", 0) for r in runs),
+            "child_rss_mb": max(r.get("child_rss_mb", 0) for r in runs),
             "load": runs[-1]["load"],
             "runs": len(runs),
         }
@@ -248,14 +282,18 @@ def _report(results: dict, mb: float, n_files: int) -> None:
     print(f"\n{machine()}\ninput {n_files:,} JSON documents, {mb:,.0f} MB; {NOTE}\n")
     print(
         f"{'method':<19}{'s (median)':>11}{'min..max':>14}{'MB/s':>8}{'files/s':>9}"
-        f"{'RSS MB':>8}{'out MB':>8}{'files':>7}  load at start"
+        f"{'RSS MB':>8}{'tree MB':>8}{'child MB':>9}{'out MB':>8}{'files':>7}  load at start"
     )
     for m, r in results.items():
         print(
             f"{m:<19}{r['seconds']:>11.2f}{r['spread']:>14}{mb / r['seconds']:>8.1f}"
-            f"{n_files / r['seconds']:>9.0f}{r['rss_mb']:>8.0f}{r['out_mb']:>8.1f}"
-            f"{r['out_files']:>7}  {r['load']}"
+            f"{n_files / r['seconds']:>9.0f}{r['rss_mb']:>8.0f}{r['tree_rss_mb']:>8.0f}"
+            f"{r['child_rss_mb']:>9.0f}{r['out_mb']:>8.1f}{r['out_files']:>7}  {r['load']}"
         )
+    print(
+        "RSS MB: peak of the benchmark process itself; tree MB: peak of the sum over it and "
+        "its worker processes (sampled every 50 ms); child MB: the largest worker's peak"
+    )
     print()
     for ours, again in (("ours_tree", "ours_reingest"), ("ours_tars", "ours_reingest_tars")):
         if ours not in results:

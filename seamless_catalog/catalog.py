@@ -43,19 +43,31 @@ class Catalog:
         sandbox: bool = False,
         allow_paths: Sequence[str | Path] = (),
         memory_limit: str | None = None,
+        derived: bool = True,
     ) -> None:
         self.root = Path(root)
         self.manifest = manifest
         self.con = connect()
-        views.create_base_views(self.con, self.root.resolve(), manifest)
-        views.apply_views(self.con)
+        self.prebuilt = (
+            derived
+            and manifest is not None
+            and views.attach_catalog_duckdb(self.con, self.root, manifest.snapshot, manifest.run_id)
+        )
+        if not self.prebuilt:
+            views.create_base_views(self.con, self.root.resolve(), manifest)
+            stored = views.stored_views(self.con, manifest) if derived else set()
+            views.apply_views(self.con, stored=stored)
         if sandbox:
             self._sandbox(allow_paths, memory_limit)
 
     @classmethod
     def open(cls, path: str | Path, **options: Any) -> Catalog:
         """Open the current snapshot of the catalog at ``path``. ``sandbox=True`` confines the
-        connection's file access to the catalog (plus ``allow_paths``) and locks its settings."""
+        connection's file access to the catalog (plus ``allow_paths``) and locks its settings.
+
+        The views of ``catalog.duckdb`` are attached when it was built for this snapshot (no
+        view is bound again); views with a derived table read it. ``derived=False`` computes
+        every view from the ingested tables instead (slower; what the derived tables store)."""
         root = Path(path)
         return cls(root, store.require_manifest(root), **options)
 

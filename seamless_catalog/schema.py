@@ -36,6 +36,7 @@ class Table:
     replace_key: str | None = None
     replace_from: str | None = None
     description: str = ""
+    view: str | None = None  # derived tables: the sql/ view whose rows this table stores
 
     @property
     def file_schema(self) -> pa.Schema:
@@ -300,8 +301,130 @@ TABLES: dict[str, Table] = {
 }
 
 
+def _derived(view, fields, key, description):
+    """A table that stores the rows of the sql/ view ``view`` (see seamless_catalog.derive):
+    the view's columns in its order, then ``source_unit`` = which definitions computed them.
+    Rows are replaced by ``key`` (file_id or interaction_key) for what an ingest changed."""
+    return Table(
+        name=f"derived_{view}",
+        schema=pa.schema([*fields, ("source_unit", S)]),
+        sort_by=(key,),
+        replace_key=key,
+        description=description,
+        view=view,
+    )
+
+
+# Derived tables: the expensive views, computed by DuckDB from sql/ at ingest. Declared apart
+# from TABLES (what ingest parses); the views read them when their definitions match.
+DERIVED: dict[str, Table] = {
+    t.name: t
+    for t in [
+        _derived(
+            "files",
+            [
+                ("file_id", S),
+                ("vendor", S),
+                ("session", S),
+                ("prompt_hash", S),
+                ("participant", S),
+                ("session_key", S),
+                ("interaction_key", S),
+                ("label", S),
+                ("split", S),
+                ("batch_idx", I32),
+                ("archive_idx", I32),
+                ("has_imitator_movement", B),
+                ("has_annotation_1p", B),
+                ("has_annotation_3p", B),
+                ("archive_path", S),
+                ("duration_s", F64),
+                ("duration_source", S),
+                ("placeholder", B),
+                ("modalities", pa.list_(S)),
+                ("placeholder_modalities", pa.list_(S)),
+                ("bytes", I64),
+                ("metadata_read", B),
+                ("transcript_read", B),
+                ("vad_read", B),
+                ("annotation_types", pa.list_(S)),
+            ],
+            "file_id",
+            "rows of the files view: the filelist with media facts and metadata flags joined",
+        ),
+        _derived(
+            "speech_activity",
+            [
+                ("file_id", S),
+                ("speech_s", F64),
+                ("n_vad_segments", I64),
+                ("n_dropped_segments", I64),
+                ("speech_ratio", F64),
+                ("n_ipus", I64),
+                ("median_ipu_s", F64),
+                ("n_words", I64),
+                ("words_per_min_speech", F64),
+                ("n_ipus_without_words", I64),
+            ],
+            "file_id",
+            "rows of the speech_activity view: per-file speech, IPU and word statistics",
+        ),
+        _derived(
+            "turn_taking",
+            [
+                ("interaction_key", S),
+                *[
+                    (c, F64)
+                    for c in [
+                        "speech_a_s",
+                        "speech_b_s",
+                        "overlap_s",
+                        "silence_s",
+                        "span_s",
+                        "overlap_ratio",
+                        "balance",
+                        "overlap_vs_chance",
+                    ]
+                ],
+                *[
+                    (c, I64)
+                    for c in [
+                        "n_pauses",
+                        "n_gaps",
+                        "n_between_overlaps",
+                        "n_within_overlaps",
+                        "n_unclassified",
+                        "n_floor_transfers",
+                        "n_transitions",
+                    ]
+                ],
+                ("transitions_per_min", F64),
+                ("share_transitions_in_overlap", F64),
+                ("fto_median_ms", F64),
+                ("fto_q25_ms", F64),
+                ("fto_q75_ms", F64),
+                ("fto_median_a_to_b_ms", F64),
+                ("fto_median_b_to_a_ms", F64),
+                ("n_backchannels_a", I64),
+                ("n_backchannels_b", I64),
+                ("one_sided", B),
+                ("low_transitions", B),
+                ("alignment_suspect", B),
+            ],
+            "interaction_key",
+            "rows of the turn_taking view: per-pair turn-taking statistics",
+        ),
+    ]
+}
+
+
 def table(name: str) -> Table:
-    return TABLES[name]
+    return TABLES[name] if name in TABLES else DERIVED[name]
+
+
+def derived_for(view: str) -> Table:
+    """The derived table that stores the rows of ``view``."""
+    return DERIVED[f"derived_{view}"]
 
 
 _DUCK = {
@@ -323,7 +446,7 @@ def duckdb_type(t: pa.DataType) -> str:
 def empty_select_sql(name: str) -> str:
     """A typed, empty relation for a table that has no rows yet."""
     cols = ", ".join(
-        f"CAST(NULL AS {duckdb_type(f.type)}) AS {quote_ident(f.name)}" for f in TABLES[name].schema
+        f"CAST(NULL AS {duckdb_type(f.type)}) AS {quote_ident(f.name)}" for f in table(name).schema
     )
     return f"SELECT {cols} WHERE false"
 

@@ -20,9 +20,11 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -35,6 +37,8 @@ from .errors import CatalogLocked, CatalogNotFound
 MANIFEST = "manifest.json"
 PREVIOUS = "manifest.prev.json"
 FORMAT_VERSION = 1
+PARTITION_THREADS = 2  # partitions of one table written at once
+_PLAIN = re.compile(r"[A-Za-z0-9_-]+")  # partition values used as folder names as they are
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,7 @@ class SnapshotWriter:
     def write_table(self, name: str, relation_sql: str) -> int:
         """Write the rows of ``relation_sql`` (any columns superset of the table's) as table
         ``name``: cast to the declared schema, sorted, zstd, hive-partitioned. Returns rows."""
+        con = self.con
         t = schema.table(name)
         token = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         out = self.root / "data" / name / token
@@ -159,28 +164,68 @@ class SnapshotWriter:
         )
         order = ", ".join(schema.quote_ident(c) for c in t.partition_by + t.sort_by)
         body = f"SELECT {casts} FROM ({relation_sql}) ORDER BY {order}"
-        n = self.con.execute(f"SELECT count(*) FROM ({relation_sql})").fetchone()[0]
-        files: list[Path] = []
-        if n:
-            if t.partition_by:
+        # one pass: COPY counts the rows it writes; a table without rows keeps no file
+        if t.partition_by:
+            n = self._write_partitions(con, t, relation_sql, out)
+            if n is None:  # partition values that are not plain names: DuckDB names the folders
                 parts = ", ".join(schema.quote_ident(c) for c in t.partition_by)
-                self.con.execute(
+                n = con.execute(
                     f"COPY ({body}) TO {sql_literal(out)} "
                     f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({parts}))"
-                )
-                files = sorted(out.rglob("*.parquet"))
-            else:
-                out.mkdir()
-                target = out / "data_0.parquet"
-                self.con.execute(
-                    f"COPY ({body}) TO {sql_literal(target)} (FORMAT parquet, COMPRESSION zstd)"
-                )
-                files = [target]
+                ).fetchone()[0]
+        else:
+            out.mkdir()
+            target = out / "data_0.parquet"
+            n = con.execute(
+                f"COPY ({body}) TO {sql_literal(target)} (FORMAT parquet, COMPRESSION zstd)"
+            ).fetchone()[0]
+        files = sorted(out.rglob("*.parquet")) if out.exists() else []
+        if not n:
+            for f in files:
+                f.unlink()
+            files = []
         for f in files:
             _fsync_file(f)
         self.tables[name] = [str(f.relative_to(self.root)) for f in files]
         self.written.add(name)
         return n
+
+    def _write_partitions(
+        self, con: duckdb.DuckDBPyConnection, t: schema.Table, relation_sql: str, out: Path
+    ) -> int | None:
+        """One sorted COPY per partition (``label=../split=../data_0.parquet``, the layout of
+        DuckDB's PARTITION_BY), ``PARTITION_THREADS`` at a time: a single partitioned COPY
+        writes on one thread. None (nothing written) when a partition value is not a plain
+        name, which DuckDB's own partitioned write then escapes."""
+        keys = ", ".join(schema.quote_ident(c) for c in t.partition_by)
+        parts = con.execute(f"SELECT DISTINCT {keys} FROM ({relation_sql})").fetchall()
+        if not all(isinstance(v, str) and _PLAIN.fullmatch(v) for p in parts for v in p):
+            return None
+        cols = ", ".join(
+            f"CAST({schema.quote_ident(f.name)} AS {schema.duckdb_type(f.type)}) "
+            f"AS {schema.quote_ident(f.name)}"
+            for f in t.file_schema
+        )
+        match = " AND ".join(f"{schema.quote_ident(c)} = ?" for c in t.partition_by)
+        order = ", ".join(schema.quote_ident(c) for c in t.sort_by)
+
+        def write(values: tuple[str, ...]) -> int:
+            folder = out.joinpath(*(f"{c}={v}" for c, v in zip(t.partition_by, values)))
+            folder.mkdir(parents=True)
+            cursor = con.cursor()
+            try:
+                return cursor.execute(
+                    f"COPY (SELECT {cols} FROM ({relation_sql}) WHERE {match} ORDER BY {order}) "
+                    f"TO {sql_literal(folder / 'data_0.parquet')} "
+                    "(FORMAT parquet, COMPRESSION zstd)",
+                    list(values),
+                ).fetchone()[0]
+            finally:
+                cursor.close()
+
+        biggest_first = sorted(parts, key=lambda p: "train" not in p)  # train holds most rows
+        with ThreadPoolExecutor(PARTITION_THREADS, thread_name_prefix="partition") as pool:
+            return sum(pool.map(write, biggest_first))
 
     def prepare(self, run_id: str) -> Manifest:
         """The manifest ``commit`` will make visible (to build what depends on it first)."""

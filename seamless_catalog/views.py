@@ -5,11 +5,20 @@ view per table over the snapshot's Parquet files; the files in ``sql/`` only
 name logical tables and views. Each view file holds one
 ``create or replace view <stem> as ...``, its first line a ``--`` description,
 and files apply in name order.
+
+A view whose rows the ingest stored as a derived table (``schema.DERIVED``, see
+:mod:`seamless_catalog.derive`) reads that table instead of recomputing: the view file
+stays its one definition (the ingest computes it), :func:`stored_view_sql` only points
+the name at the result. Both are valid for the :func:`definitions_version` they were
+built with; ``catalog.duckdb`` records it, so that a reader can attach the prebuilt views
+instead of binding every view again (:func:`attach_catalog_duckdb`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -65,29 +74,106 @@ def _line_of(error: str, sql: str) -> str:
     return m.group(1) if m else "1"
 
 
-def apply_views(con: duckdb.DuckDBPyConnection, files: tuple[ViewFile, ...] | None = None) -> None:
+# Bump when what this module generates changes (base or stored views, catalog.duckdb layout):
+# a catalog.duckdb of another format is not attached.
+FORMAT = 3
+
+
+@cache
+def definitions_version(directory: Path | None = None) -> str:
+    """A digest of the view files: derived rows computed by other definitions are not used
+    (the views are computed instead) and the next ingest recomputes them."""
+    h = hashlib.sha256()
+    for vf in view_files(directory):
+        h.update(f"{vf.path.name}\n{vf.sql}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def prebuilt_version() -> str:
+    """What catalog.duckdb records: this module's format and the view definitions."""
+    return f"{FORMAT}-{definitions_version()}"
+
+
+def apply_views(
+    con: duckdb.DuckDBPyConnection,
+    files: tuple[ViewFile, ...] | None = None,
+    stored: frozenset[str] | set[str] = frozenset(),
+) -> None:
+    """Create the views in name order; those named in ``stored`` read their derived table."""
     for vf in files if files is not None else view_files():
+        sql = stored_view_sql(vf.name) if vf.name in stored else vf.sql
         try:
-            con.execute(vf.sql)
+            con.execute(sql)
         except duckdb.Error as e:
             raise ViewDefinitionError(
                 f"{vf.path}:{_line_of(str(e), vf.sql)}: view {vf.name} failed: {e}"
             ) from e
 
 
-def base_view_sql(root: Path, manifest: store.Manifest | None, name: str) -> str:
-    files = manifest.files(root, name) if manifest else []
+def stored_view_sql(view: str) -> str:
+    """``view`` over the derived table that stores its rows (columns in the view's order)."""
+    t = schema.derived_for(view)
+    cols = ", ".join(schema.quote_ident(f.name) for f in t.schema if f.name != "source_unit")
     return (
-        f"CREATE OR REPLACE VIEW raw.{schema.quote_ident(name)} AS {store.select_sql(name, files)}"
+        f"CREATE OR REPLACE VIEW {schema.quote_ident(view)} AS "
+        f"SELECT {cols} FROM raw.{schema.quote_ident(t.name)}"
     )
 
 
+def base_view_sql(
+    root: Path, manifest: store.Manifest | None, name: str, where: str | None = None
+) -> str:
+    files = manifest.files(root, name) if manifest else []
+    # DuckDB estimates the rows of a scan over several files from the first one: listing the
+    # largest first keeps join orders sane (a small first partition made one query 20x slower)
+    files.sort(key=_size, reverse=True)
+    body = store.select_sql(name, files)
+    if where:
+        body = f"SELECT * FROM ({body}) WHERE {where}"
+    return f"CREATE OR REPLACE VIEW raw.{schema.quote_ident(name)} AS {body}"
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def create_base_views(
-    con: duckdb.DuckDBPyConnection, root: Path, manifest: store.Manifest | None
+    con: duckdb.DuckDBPyConnection,
+    root: Path,
+    manifest: store.Manifest | None,
+    where: Callable[[str], str | None] | None = None,
 ) -> None:
+    """One ``raw.<table>`` view per table (derived ones too); ``where(name)`` may filter one."""
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-    for name in schema.TABLES:
-        con.execute(base_view_sql(root, manifest, name))
+    for name in (*schema.TABLES, *schema.DERIVED):
+        con.execute(base_view_sql(root, manifest, name, where(name) if where else None))
+
+
+def stored_views(con: duckdb.DuckDBPyConnection, manifest: store.Manifest | None) -> set[str]:
+    """The views whose derived table the snapshot holds, built from these view definitions
+    (its rows carry ``source_unit = 'derive:<version>'``); over base views made by
+    :func:`create_base_views`. A table without rows tells nothing: it is not used."""
+    if manifest is None:
+        return set()
+    want = derived_source_unit()
+    out = set()
+    for t in schema.DERIVED.values():
+        if not manifest.tables.get(t.name):
+            continue
+        got = con.execute(
+            f"SELECT min(source_unit), max(source_unit) FROM raw.{schema.quote_ident(t.name)}"
+        ).fetchall()[0]
+        if got == (want, want):
+            out.add(t.view)
+    return out
+
+
+def derived_source_unit() -> str:
+    """The ``source_unit`` of every derived row: which view definitions computed it."""
+    return f"derive:{definitions_version()}"
 
 
 def write_catalog_duckdb(root: Path, manifest: store.Manifest, install: bool = True) -> Path:
@@ -102,10 +188,11 @@ def write_catalog_duckdb(root: Path, manifest: store.Manifest, install: bool = T
     try:
         con.execute("BEGIN TRANSACTION")
         create_base_views(con, root.resolve(), manifest)
-        apply_views(con)
+        apply_views(con, stored=stored_views(con, manifest))
         con.execute(
-            "CREATE TABLE raw._snapshot AS SELECT ? AS snapshot, ? AS run_id",
-            [manifest.snapshot, manifest.run_id],
+            "CREATE TABLE raw._snapshot AS SELECT ? AS snapshot, ? AS run_id, ? AS root, "
+            "? AS version",
+            [manifest.snapshot, manifest.run_id, str(root.resolve()), prebuilt_version()],
         )
         con.execute("COMMIT")
     finally:
@@ -118,6 +205,35 @@ def install_catalog_duckdb(root: Path, built: Path) -> Path:
     target = root / "catalog.duckdb"
     built.replace(target)
     return target
+
+
+ATTACHED = "seamless"  # the name a Catalog's connection gives catalog.duckdb
+
+
+def attach_catalog_duckdb(
+    con: duckdb.DuckDBPyConnection, root: Path, snapshot: int, run_id: str
+) -> bool:
+    """Attach ``root/catalog.duckdb`` read-only and make it the default database, when it was
+    built for this snapshot, at this path, from these view definitions; else leave ``con``
+    as it was and return False. Nothing is bound again: opening costs a few milliseconds."""
+    path = root / "catalog.duckdb"
+    if not path.exists():
+        return False
+    try:
+        con.execute(f"ATTACH {store.sql_literal(path)} AS {ATTACHED} (READ_ONLY)")
+    except duckdb.Error:
+        return False
+    try:
+        got = con.execute(
+            f"SELECT snapshot, run_id, root, version FROM {ATTACHED}.raw._snapshot"
+        ).fetchall()[0]
+    except duckdb.Error:
+        got = None  # built by an older version: no root or version recorded
+    if got != (snapshot, run_id, str(root.resolve()), prebuilt_version()):
+        con.execute(f"DETACH {ATTACHED}")
+        return False
+    con.execute(f"USE {ATTACHED}")
+    return True
 
 
 def catalog_duckdb_snapshot(root: Path) -> int | None:

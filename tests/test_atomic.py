@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -132,12 +133,15 @@ def test_catalog_duckdb_opens_without_the_package(hf_catalog):
 KILLER = textwrap.dedent("""
     import os, signal, sys
     from seamless_catalog import store, views
-    from seamless_catalog.ingest import documents, run, staging
+    from seamless_catalog.ingest import docbatch, pool, run, staging
     target, nth, root, hf, release = sys.argv[1:6]
     run.BATCH_UNITS = 2  # several staging batches, so a kill can fall between them
+    # "task" kills the parent while worker processes parse; the others parse in threads
+    pool.MIN_BYTES = 0 if target == "task" else 1 << 62
     owner, name = {
-        "parse": (documents, "parse_merged"),
+        "parse": (docbatch, "parse"),
         "stage": (staging.Staging, "write"),
+        "task": (staging.Staging, "adopt"),
         "write_table": (store.SnapshotWriter, "write_table"),
         "manifest": (store.os, "replace"),
         "catalog_duckdb": (views, "write_catalog_duckdb"),
@@ -155,8 +159,9 @@ KILLER = textwrap.dedent("""
 
 POINTS = [
     ("parse", 1),
-    ("parse", 7),
-    ("parse", 20),
+    ("parse", 3),
+    ("task", 1),
+    ("task", 3),
     ("stage", 1),
     ("stage", 3),
     ("write_table", 1),
@@ -168,6 +173,26 @@ POINTS = [
 ]
 
 
+def _workers_of(pid: int) -> list[str]:
+    """Worker processes (pool.py) started by process ``pid``, from /proc."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes()
+        except OSError:
+            continue
+        if f"serve({pid})".encode() in text:
+            found.append(cmdline.parent.name)
+    return found
+
+
+def _assert_workers_gone(pid: int) -> None:
+    deadline = time.monotonic() + 10
+    while _workers_of(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _workers_of(pid), "worker processes outlived their killed parent"
+
+
 @pytest.mark.parametrize("target, nth", POINTS)
 def test_kill_9_leaves_old_or_new_catalog_and_rerun_completes(
     release, tmp_path, reference, target, nth
@@ -175,7 +200,7 @@ def test_kill_9_leaves_old_or_new_catalog_and_rerun_completes(
     root = tmp_path / "cat"
     ingest(root, filelist=str(release / "filelist.csv"), assets=str(release / "assets"))
     old = _counts(root)
-    proc = subprocess.run(
+    proc = subprocess.Popen(
         [
             sys.executable,
             "-c",
@@ -186,11 +211,14 @@ def test_kill_9_leaves_old_or_new_catalog_and_rerun_completes(
             str(release / "hf"),
             str(release),
         ],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         env=dict(os.environ, SEAMLESS_CATALOG_PROGRESS="0"),
     )
-    assert proc.returncode == -9, proc.stderr[-2000:]
+    _, stderr = proc.communicate()
+    assert proc.returncode == -9, stderr[-2000:]
+    _assert_workers_gone(proc.pid)
     after_kill = _counts(root)
     assert after_kill in (old, reference)
     result = _ingest(root, release / "hf", release)

@@ -31,6 +31,9 @@ def app(hf_catalog: Path, release: Path, monkeypatch):
         if media is not None:
             argv += ["--media", str(media)]
         monkeypatch.setattr(sys, "argv", argv)
+        # Streamlit runs the script as __main__ and leaves it there; multiprocessing's spawn
+        # (Dask workers, DataLoader workers) in later tests would then start app.py as theirs
+        monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
         at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
         at.session_state["page"] = page
         return at.run()

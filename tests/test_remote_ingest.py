@@ -122,6 +122,7 @@ def test_hub_requests_per_tar_with_default_probes(make_hub_server, release, hf_c
         "media": "where ext in ('json', 'wav')",
         "features": "where false",
         "files": "where false",  # durations and placeholders come from the mp4/npz probes too
+        "derived_files": "where false",  # the files view, stored
     }
     assert_same_catalog(tmp_path / "cat", hf_catalog, where)
     with Catalog.open(tmp_path / "cat") as c:

@@ -36,4 +36,5 @@ def main() -> None:
         st.error(str(e))
 
 
-main()
+if __name__ == "__main__":  # Streamlit runs this file as __main__; an import runs nothing
+    main()

@@ -32,9 +32,13 @@ def _num(value: Any, name: str, nullable: bool = False) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise Bad(f"{name} is {type(value).__name__} {value!r}, expected a number")
-    if not math.isfinite(value):
+    try:
+        number = float(value)
+    except OverflowError:  # an integer literal beyond the range of a double
+        number = math.inf
+    if not math.isfinite(number):
         raise Bad(f"{name} is {value}, expected a finite number")
-    return float(value)
+    return number
 
 
 def _interval(start: float | None, end: float | None) -> None:
@@ -162,7 +166,7 @@ def add_annotations(
         )
 
 
-def _indent(data: bytes) -> int | None:
+def indent(data: bytes) -> int | None:
     """Indent width of a pretty-printed document (4, or 2 where re-written), else None."""
     nl = data.find(b"\n")
     if nl < 0:
@@ -188,10 +192,15 @@ def loads(data: bytes, location: str, sink: Sink, file_id: str | None) -> Any:
         sink.issue(location, "UTF-8 byte order mark removed", file_id, "warning")
         data = data[3:]
     try:
-        return json.loads(data)
+        value = json.loads(data)
+        if b"\\ud" in data.lower():  # an escaped surrogate: refuse one left unpaired
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        sink.issue(location, "not valid JSON: unpaired surrogate escape in a string", file_id)
     except (ValueError, UnicodeDecodeError) as e:
         sink.issue(location, f"not valid JSON: {e}", file_id)
-        return None
+    return None
 
 
 def parse_merged(
@@ -228,7 +237,7 @@ def parse_merged(
         vad_present=isinstance(doc.get(VAD), list),
         annotation_types=kinds,
         extra_keys=extra,
-        indent=_indent(data),
+        indent=indent(data),
         bytes=len(data),
     )
 

@@ -17,6 +17,7 @@ LABEL_SPLIT = rf"(?P<label>{'|'.join(LABELS)})/(?P<split>{'|'.join(SPLITS)})"
 TAR_RE = re.compile(rf"(?:^|/){LABEL_SPLIT}/(?P<batch>\d{{4}})/(?P<archive>\d{{4}})\.tar$")
 ARCHIVE_DIR_RE = re.compile(rf"(?:^|/){LABEL_SPLIT}/(?P<batch>\d{{4}})/(?P<archive>\d{{4}})$")
 SPLIT_DIR_RE = re.compile(rf"(?:^|/){LABEL_SPLIT}$")
+BATCH_DIR_RE = re.compile(rf"(?:^|/){LABEL_SPLIT}/(?P<batch>\d{{4}})$")
 _MAX_DEPTH = 6
 
 
@@ -42,3 +43,16 @@ def walk_dirs(root: Path) -> Iterator[Path]:
         if len(Path(dirpath).parts) - base >= _MAX_DEPTH:
             dirnames.clear()
         yield Path(dirpath)
+
+
+def walk_resolved(root: Path) -> Iterator[tuple[str, str, list[str], list[str]]]:
+    """``os.walk`` of ``root`` (sorted, at most a few levels deep) as (folder, its resolved
+    posix path, subfolder names, file names). ``root`` is resolved once, not each folder;
+    clear the subfolder names to skip what is below a folder."""
+    base, resolved = str(root), posix(root)
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        inner = dirpath[len(base) :].replace(os.sep, "/")
+        if inner.count("/") >= _MAX_DEPTH:
+            dirnames.clear()
+        yield dirpath, resolved + inner, dirnames, filenames

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from ..errors import MediaFormatError
@@ -17,7 +18,7 @@ from ..probes import probe_npy
 from ..readers import FileReader
 from . import documents, samples
 from .layout import SPLIT_DIR_RE, matched, posix, walk_dirs
-from .units import Sink, Unit, files_fingerprint
+from .units import Sink, Unit, files_fingerprint_size
 
 CDN_GROUPS = (
     "metadata",
@@ -115,14 +116,15 @@ class PerFileSource:
         for folder, label, split in self.split_dirs:
             for file_id, files in sorted(_files_by_id(folder).items()):
                 fs = tuple(files)
+                fingerprint, size = files_fingerprint_size(p for _, p in fs)
                 yield Unit(
                     f"cdn:{label}/{split}/{file_id}",
                     "cdn",
                     self.location,
-                    files_fingerprint(p for _, p in fs),
-                    lambda sink, f=file_id, la=label, sp=split, x=fs: parse_file(
-                        sink, f, la, sp, x
-                    ),
+                    fingerprint,
+                    partial(parse_file, file_id=file_id, label=label, split=split, files=fs),
+                    local=True,
+                    size=size,
                 )
 
 

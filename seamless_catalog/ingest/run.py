@@ -10,6 +10,7 @@ reused by the next run for every unit that has not changed since.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 import uuid
 from collections import deque
@@ -20,13 +21,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 from tqdm import tqdm
 
-from .. import catalog, schema, store, views
+from .. import catalog, derive, schema, store, views
 from ..config import Settings, from_env
-from ..errors import CatalogError, DiskError, RemoteError
+from ..errors import CatalogError, DiskError
 from ..remote import http
+from . import pool
 from . import sources as source_registry
 from .remote_perfile import FileRow, rows_from_columns
 from .staging import Staging
@@ -34,6 +35,7 @@ from .units import RowSink, Unit
 
 BATCH_ROWS = 500_000  # rows held in memory before a staging batch is written
 BATCH_UNITS = 2_000
+MEMORY_LIMIT = "500MB"  # DuckDB's share of the ingest's memory (peak RSS target: 1 GB)
 SAMPLE_ISSUES = 20
 ALWAYS_WRITTEN = ("units", "ingest_runs")
 BOOKKEEPING = ("units", "ingest_issues")  # replaced for every unit read, even a failed one
@@ -93,16 +95,6 @@ def ingest(
         raise disk from e
 
 
-def _absorb(batch: RowSink, part: RowSink) -> None:
-    """Append the rows ``part`` collected to ``batch`` (both RowSinks of this run)."""
-    for table, cols in part.columns.items():
-        into = batch.columns.setdefault(table, {name: [] for name in cols})
-        for name, values in cols.items():
-            into[name].extend(values)
-    batch.n_rows += part.n_rows
-    batch.n_errors += part.n_errors
-
-
 def _mb(n: int) -> str:
     return f"{n / 1e6:,.1f} MB"
 
@@ -114,6 +106,10 @@ class _Run:
         self.run_id = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
         self.started = datetime.now(timezone.utc)
         self.con = catalog.connect()
+        # sorts beyond the limit spill under the catalog's staging folder (removed at commit)
+        self.con.execute(f"SET memory_limit = {store.sql_literal(MEMORY_LIMIT)}")
+        spill = root / "staging" / "spill"
+        self.con.execute(f"SET temp_directory = {store.sql_literal(spill)}")
         self.writer = store.SnapshotWriter(root, self.con)
         self.previous = self.writer.previous
         self._winner_tables: set[str] = set()
@@ -149,6 +145,9 @@ class _Run:
         rows = self._merge(to_parse, removed, staging)
         n_err, n_warn, sample = self._issue_counts(to_parse)
         self._write_run_row(locations, filelist, assets, to_parse, listed, removed, n_err)
+        # derived tables (issue 5, seamless_catalog.derive): the expensive views' rows, for the
+        # interactions whose inputs this run changed
+        rows.update(derive.write_derived(self.writer, [u.key for u in to_parse] + removed))
         manifest = self.writer.prepare(self.run_id)
         built = views.write_catalog_duckdb(self.root, manifest, install=False)
         self.writer.commit(manifest)
@@ -172,14 +171,17 @@ class _Run:
         """Parse ``units`` into staging; returns them, a unit whose transfer failed marked
         with a ``retry:`` fingerprint so that the next run reads it again.
 
-        Up to ``settings.workers`` units are parsed at once, each into its own sink; rows
-        join the batch in unit order on this thread. A batch is staged when it is large or
-        ``settings.flush_seconds`` old, so a killed run resumes after its last flush."""
+        Local units go to worker processes when there is enough of them (:mod:`.pool`), each
+        task staged as a batch when it is done. The others are parsed ``settings.workers``
+        at once in threads, each into its own sink; rows join the batch in unit order on this
+        thread. A batch is staged when it is large or ``settings.flush_seconds`` old, so a
+        killed run resumes after its last flush."""
         todo = [u for u in units if not staging.is_done(u)]
         marked: dict[str, Unit] = {}
-        sink, batch = RowSink(self.run_id), []
-        flushed = time.monotonic()
-        bytes0 = http.TOTAL.bytes
+        procs = min(max(1, self.settings.workers), os.cpu_count() or 1)
+        local = [u for u in todo if u.local]
+        if not pool.worth_it(local, procs):
+            local = []
         with tqdm(
             total=len(todo),
             desc="ingest",
@@ -187,19 +189,36 @@ class _Run:
             disable=not self.settings.progress,
             leave=False,
         ) as bar:
-            for unit, part, failed in self._parsed(todo):
-                if failed:
-                    unit = marked[unit.key] = replace(unit, fingerprint=RETRY + unit.fingerprint)
-                _absorb(sink, part)
-                batch.append(unit)
-                bar.update(1)
-                bar.set_postfix_str(f"{_mb(http.TOTAL.bytes - bytes0)} fetched", refresh=False)
-                old = time.monotonic() - flushed >= self.settings.flush_seconds
-                if sink.n_rows >= BATCH_ROWS or len(batch) >= BATCH_UNITS or old:
-                    staging.write(batch, sink)
-                    sink, batch, flushed = RowSink(self.run_id), [], time.monotonic()
-            staging.write(batch, sink)
+            if local:
+                tasks = pool.tasks(local, procs)
+                for group, done in pool.run_tasks(self.run_id, tasks, procs, staging.new_folder):
+                    group = [self._retry(u, marked) if u.key in done.failed else u for u in group]
+                    staging.adopt(done.folder, group)
+                    bar.update(len(group))
+            self._parse_threads([u for u in todo if not (u.local and local)], staging, bar, marked)
         return [marked.get(u.key, u) for u in units]
+
+    @staticmethod
+    def _retry(unit: Unit, marked: dict[str, Unit]) -> Unit:
+        marked[unit.key] = replace(unit, fingerprint=RETRY + unit.fingerprint)
+        return marked[unit.key]
+
+    def _parse_threads(self, todo: list[Unit], staging: Staging, bar, marked) -> None:
+        sink, batch = RowSink(self.run_id), []
+        flushed = time.monotonic()
+        bytes0 = http.TOTAL.bytes
+        for unit, part, failed in self._parsed(todo):
+            if failed:
+                unit = self._retry(unit, marked)
+            sink.absorb(part)
+            batch.append(unit)
+            bar.update(1)
+            bar.set_postfix_str(f"{_mb(http.TOTAL.bytes - bytes0)} fetched", refresh=False)
+            old = time.monotonic() - flushed >= self.settings.flush_seconds
+            if sink.n_rows >= BATCH_ROWS or len(batch) >= BATCH_UNITS or old:
+                staging.write(batch, sink)
+                sink, batch, flushed = RowSink(self.run_id), [], time.monotonic()
+        staging.write(batch, sink)
 
     def _parsed(self, units: list[Unit]) -> Iterator[tuple[Unit, RowSink, bool]]:
         """(unit, its rows, transfer failed) in unit order, at most ``workers`` in flight."""
@@ -208,51 +227,35 @@ class _Run:
             for u in units:
                 yield (u, *self._parse_one(u))
             return
-        with ThreadPoolExecutor(workers, thread_name_prefix="ingest") as pool:
+        with ThreadPoolExecutor(workers, thread_name_prefix="ingest") as threads:
             pending: deque[tuple[Unit, Future]] = deque()
             queue = iter(units)
             try:
                 for u in queue:
-                    pending.append((u, pool.submit(self._parse_one, u)))
+                    pending.append((u, threads.submit(self._parse_one, u)))
                     if len(pending) >= 2 * workers:
                         break
                 while pending:
                     u, fut = pending.popleft()
                     nxt = next(queue, None)
                     if nxt is not None:
-                        pending.append((nxt, pool.submit(self._parse_one, nxt)))
+                        pending.append((nxt, threads.submit(self._parse_one, nxt)))
                     yield (u, *fut.result())
             finally:
                 for _, fut in pending:
                     fut.cancel()
 
     def _parse_one(self, unit: Unit) -> tuple[RowSink, bool]:
-        sink = RowSink(self.run_id)
-        sink.begin(unit)
-        try:
-            unit.parse(sink)
-        except RemoteError as e:  # rows of a half-read unit are dropped, never kept
-            sink = RowSink(self.run_id)
-            sink.begin(unit)
-            sink.issue(unit.key, f"{e} (not read; the next run tries again)")
-            return sink, True
-        except (CatalogError, OSError) as e:
-            sink.issue(unit.key, str(e))
-        return sink, False
+        return pool.parse_unit(self.run_id, unit)
 
     # -- merge ---------------------------------------------------------------------------
     def _merge(self, parsed: list[Unit], removed: list[str], staging: Staging) -> dict[str, int]:
         """A unit whose transfer failed keeps its previous rows (nothing valid is lost); only
         its bookkeeping (units, ingest_issues) is replaced, so the next run reads it again."""
         read = [u.key for u in parsed if not u.fingerprint.startswith(RETRY)]
-        self.con.register(
-            "_parsed", pa.table({"unit": pa.array([u.key for u in parsed], pa.string())})
-        )
-        self.con.register("_replaced", pa.table({"unit": pa.array(read + removed, pa.string())}))
-        self.con.register(
-            "_rebooked",
-            pa.table({"unit": pa.array([u.key for u in parsed] + removed, pa.string())}),
-        )
+        self._units_table("_parsed", unit=[u.key for u in parsed])
+        self._units_table("_replaced", unit=read + removed)
+        self._units_table("_rebooked", unit=[u.key for u in parsed] + removed)
         rows: dict[str, int] = {}
         for t in schema.TABLES.values():
             if t.name == "ingest_runs":
@@ -261,6 +264,11 @@ class _Run:
             if sql is not None:
                 rows[t.name] = self.writer.write_table(t.name, sql)
         return rows
+
+    def _units_table(self, name: str, **columns: list[str]) -> None:
+        """A table of this connection's database (visible to its cursors) from text lists."""
+        cols = ", ".join(f"unnest(${i + 1}::VARCHAR[]) AS {c}" for i, c in enumerate(columns))
+        self.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT {cols}", list(columns.values()))
 
     def _staged_sql(self, name: str, staging: Staging) -> str | None:
         files = staging.files(name)
@@ -323,7 +331,7 @@ class _Run:
             )
         files = store.select_sql("files", self._writer_files("files"))
         self.con.execute(f"""
-            CREATE TEMP TABLE {name} AS
+            CREATE OR REPLACE TABLE {name} AS
             SELECT file_id, source_unit FROM (
                 SELECT c.file_id, c.source_unit, row_number() OVER (
                     PARTITION BY c.file_id
@@ -344,16 +352,12 @@ class _Run:
 
     # -- bookkeeping ---------------------------------------------------------------------
     def _register_units(self, parsed: list[Unit]) -> None:
-        self.con.register(
+        self._units_table(
             "_units_new",
-            pa.table(
-                {
-                    "unit": pa.array([u.key for u in parsed], pa.string()),
-                    "source": pa.array([u.source for u in parsed], pa.string()),
-                    "kind": pa.array([u.kind for u in parsed], pa.string()),
-                    "fingerprint": pa.array([u.fingerprint for u in parsed], pa.string()),
-                }
-            ),
+            unit=[u.key for u in parsed],
+            source=[u.source for u in parsed],
+            kind=[u.kind for u in parsed],
+            fingerprint=[u.fingerprint for u in parsed],
         )
 
     def _issue_counts(self, parsed: list[Unit]) -> tuple[int, int, list[tuple[str, str]]]:
@@ -374,20 +378,23 @@ class _Run:
     def _write_run_row(self, locations, filelist, assets, parsed, listed, removed, n_err) -> None:
         now = datetime.now(timezone.utc)
         given = [*(locations or []), *(x for x in (filelist, assets) if x)]
-        row = pa.table(
-            {
-                "run_id": [self.run_id],
-                "started_at": pa.array([self.started], schema.TS),
-                "finished_at": pa.array([now], schema.TS),
-                "sources": [given],
-                "n_units_parsed": [len(parsed)],
-                "n_units_unchanged": [len(listed) - len(parsed)],
-                "n_units_removed": [len(removed)],
-                "n_issues": [n_err],
-                "status": ["completed_with_issues" if n_err else "completed"],
-                "source_unit": ["run"],
-            }
+        self.con.execute(
+            "CREATE OR REPLACE TABLE _run_row AS SELECT ?::VARCHAR AS run_id, "
+            "?::TIMESTAMPTZ AS started_at, ?::TIMESTAMPTZ AS finished_at, "
+            "?::VARCHAR[] AS sources, ?::BIGINT AS n_units_parsed, "
+            "?::BIGINT AS n_units_unchanged, ?::BIGINT AS n_units_removed, "
+            "?::BIGINT AS n_issues, ?::VARCHAR AS status, 'run' AS source_unit",
+            [
+                self.run_id,
+                self.started,
+                now,
+                given,
+                len(parsed),
+                len(listed) - len(parsed),
+                len(removed),
+                n_err,
+                "completed_with_issues" if n_err else "completed",
+            ],
         )
-        self.con.register("_run_row", row)
         old = store.select_sql("ingest_runs", self._old_files("ingest_runs"))
         self.writer.write_table("ingest_runs", f"{old} UNION ALL BY NAME SELECT * FROM _run_row")

@@ -11,7 +11,7 @@ from ..errors import MediaFormatError
 from ..ids import EXTENSIONS, is_file_id
 from ..probes import probe_mp4, probe_npz, probe_wav
 from ..readers import RangeReader
-from . import documents
+from . import docbatch, documents
 from .units import Sink
 
 
@@ -39,7 +39,7 @@ def add_sample_file(
     try:
         if ext == "json":
             data = reader.read_at(0, reader.size)
-            documents.parse_merged(sink, data, file_id, label, split, location, origin)
+            add_merged(sink, data, file_id, label, split, location, origin)
             sink.add("media", **base)
         elif ext == "wav":
             add_wav(sink, base, reader)
@@ -49,6 +49,17 @@ def add_sample_file(
             add_npz(sink, base, reader)
     except MediaFormatError as e:
         sink.issue(location, str(e), file_id)
+
+
+def add_merged(
+    sink: Sink, data: bytes, file_id: str, label: str, split: str, location: str, origin: str
+) -> None:
+    """One merged ``{file_id}.json``: held for a batch parse when the sink can, else now."""
+    defer = getattr(sink, "defer_document", None)
+    if defer is None:
+        documents.parse_merged(sink, data, file_id, label, split, location, origin)
+    else:
+        defer(docbatch.Doc(data, file_id, label, split, location, origin, sink.unit, sink.source))
 
 
 def add_wav(sink: Sink, base: dict, reader: RangeReader) -> None:

@@ -13,10 +13,8 @@ import shutil
 import uuid
 from pathlib import Path
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .. import schema
 from .units import RowSink, Unit
 
 
@@ -41,19 +39,32 @@ class Staging:
         """Stage the rows ``sink`` collected for ``units`` as one whole batch."""
         if not units:
             return
+        tmp = self.new_folder()
+        write_tables(tmp, sink)
+        self.adopt(tmp, units)
+
+    def new_folder(self) -> Path:
+        """A temp folder for one batch's tables (a worker process may fill it)."""
         self.dir.mkdir(parents=True, exist_ok=True)
-        bid = uuid.uuid4().hex[:12]
-        tmp = self.dir / f".tmp-{bid}"
+        tmp = self.dir / f".tmp-{uuid.uuid4().hex[:12]}"
         tmp.mkdir()
-        for name, cols in sink.columns.items():
-            table = pa.Table.from_pydict(cols, schema=schema.table(name).schema)
-            pq.write_table(table, tmp / f"{name}.parquet", compression="zstd")
+        return tmp
+
+    def adopt(self, tmp: Path, units: list[Unit]) -> None:
+        """Make the batch in ``tmp`` whole: name its units, rename it into place."""
         marker = {u.key: u.fingerprint for u in units}
         (tmp / "DONE.json").write_text(json.dumps(marker))
-        final = self.dir / f"batch-{bid}"
+        final = self.dir / f"batch-{tmp.name.removeprefix('.tmp-')}"
         tmp.rename(final)
         self.done.update(marker)
         self._batches.append(final)
 
     def files(self, table: str) -> list[Path]:
         return [p for b in self._batches if (p := b / f"{table}.parquet").exists()]
+
+
+def write_tables(folder: Path, sink: RowSink) -> None:
+    """One Parquet file per table of the rows ``sink`` holds, in ``folder`` (which exists:
+    a worker whose run was killed and cleaned up must not make it again)."""
+    for name, table in sink.tables().items():
+        pq.write_table(table, folder / f"{name}.parquet", compression="snappy")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from ..config import Settings
@@ -27,7 +28,7 @@ from ..remote import ObjectInfo, ObjectStore, open_store
 from ..remote.base import LocalStore
 from ..tarindex import BLOCK, TarMember, TarProblem, iter_entries, unsafe_name_reason
 from . import samples
-from .layout import TAR_RE, relative
+from .layout import BATCH_DIR_RE, TAR_RE, relative, walk_resolved
 from .units import Sink, Unit
 
 NEXT_EXT = {"json": "mp4", "mp4": "npz", "npz": "wav", "wav": "json"}  # WebDataset order
@@ -156,6 +157,16 @@ def _parse_object(
             close()
 
 
+def _has_tars(folder: Path) -> bool:
+    """Any ``.tar`` where the Hub layout puts them (files of a batch folder, or above)."""
+    for _, resolved, subdirs, names in walk_resolved(folder):
+        if any(n.endswith(".tar") for n in names):
+            return True
+        if BATCH_DIR_RE.search(resolved):
+            subdirs.clear()  # below a batch folder: a tree's archive folders, not tars
+    return False
+
+
 def _fingerprint(info: ObjectInfo) -> str:
     return info.sha256 or info.etag or str(info.size)
 
@@ -168,15 +179,23 @@ class TarSource:
     remote_probes: tuple[str, ...] | None = None  # None: local, probe every medium
 
     def units(self) -> Iterable[Unit]:
+        local = isinstance(self.store, LocalStore)
         for key, rel, info in self.tars:
             yield Unit(
                 f"tar:{rel}",
                 "tar",
                 self.location,
                 _fingerprint(info),
-                lambda sink, k=key, r=rel, i=info: _parse_object(
-                    sink, self.store, k, r, i, self.remote_probes
+                partial(
+                    _parse_object,
+                    store=self.store,
+                    key=key,
+                    rel=rel,
+                    info=info,
+                    probes=self.remote_probes,
                 ),
+                local=local,
+                size=info.size,
             )
 
 
@@ -192,6 +211,8 @@ def tar_source(location: str, settings: Settings) -> TarSource | None:
         return TarSource(location, store, ((path.name, rel, info),))
     if not (path.is_dir() or location.startswith("hf://")):
         return None
+    if path.is_dir() and not _has_tars(path):
+        return None  # e.g. a local tree: not worth a stat of every file
     store = open_store(location, settings)
     if path.is_dir():
         base = path.resolve().as_posix() + "/"

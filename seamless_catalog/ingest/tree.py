@@ -7,17 +7,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from ..readers import FileReader
 from . import samples
-from .layout import ARCHIVE_DIR_RE, posix, relative, walk_dirs
-from .units import Sink, Unit, files_fingerprint
+from .layout import ARCHIVE_DIR_RE, relative, walk_resolved
+from .units import Sink, Unit, folder_fingerprint
 
 
-def parse_tree_archive(sink: Sink, folder: Path, rel: str, files: tuple[Path, ...]) -> None:
+def parse_tree_archive(sink: Sink, folder: Path, rel: str, files: tuple[str, ...]) -> None:
     label, split = rel.split("/")[:2]
-    for f in files:
+    for f in map(Path, files):
         parts = samples.split_name(f.name)
         if parts is None:
             sink.issue(f"{rel}/{f.name}", "file is not named {file_id}.{json,mp4,npz,wav}")
@@ -33,13 +34,15 @@ class TreeSource:
 
     def units(self) -> Iterable[Unit]:
         for folder, rel in self.folders:
-            files = tuple(sorted(p for p in folder.iterdir() if p.is_file()))
+            files, fingerprint, size = folder_fingerprint(folder)
             yield Unit(
                 f"tree:{rel}",
                 "tree",
                 self.location,
-                files_fingerprint(files),
-                lambda sink, d=folder, r=rel, fs=files: parse_tree_archive(sink, d, r, fs),
+                fingerprint,
+                partial(parse_tree_archive, folder=folder, rel=rel, files=files),
+                local=True,
+                size=size,
             )
 
 
@@ -48,8 +51,13 @@ def tree_source(location: str, settings: object = None) -> TreeSource | None:
     if not path.is_dir():
         return None
     folders = []
-    for d in walk_dirs(path):
-        rel = relative(ARCHIVE_DIR_RE, posix(d))
-        if rel:
-            folders.append((d, rel))
+    for dirpath, resolved, subdirs, _ in walk_resolved(path):
+        rel = relative(ARCHIVE_DIR_RE, resolved)
+        if rel:  # the location is an archive folder itself
+            folders.append((Path(dirpath), rel))
+            subdirs.clear()
+            continue
+        rels = [relative(ARCHIVE_DIR_RE, f"{resolved}/{d}") for d in subdirs]
+        folders += [(Path(dirpath, d), r) for d, r in zip(subdirs, rels) if r]
+        subdirs[:] = [d for d, r in zip(subdirs, rels) if not r]  # archives hold only files
     return TreeSource(location, tuple(folders)) if folders else None

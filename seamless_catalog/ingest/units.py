@@ -15,7 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import pyarrow as pa
+
 from .. import schema
+
+DOC_BATCH_BYTES = 16 << 20  # merged documents parsed together (see RowSink.defer_document)
 
 
 class Sink(Protocol):
@@ -35,6 +39,10 @@ class Unit:
     source: str  # the source root it was listed from (for removal detection)
     fingerprint: str  # unchanged fingerprint => not parsed again
     parse: Callable[[Sink], None] = field(compare=False, repr=False)
+    # local: its bytes are on this machine and ``parse`` pickles (a module-level function
+    # or a functools.partial of one), so a worker process may parse it; size: its bytes
+    local: bool = field(default=False, compare=False)
+    size: int = field(default=0, compare=False)
 
 
 class Source(Protocol):
@@ -46,15 +54,68 @@ class Source(Protocol):
 
 
 class RowSink:
-    """Collects rows column-wise per table, for any number of units in turn."""
+    """Collects rows column-wise per table, for any number of units in turn.
+
+    Merged JSON documents are not parsed when they arrive: :meth:`defer_document` holds
+    them until :meth:`flush_documents` (or enough bytes) parses them together in Arrow
+    (:mod:`.docbatch`), whose tables :meth:`add_arrow` keeps beside the Python rows."""
 
     def __init__(self, run_id: str, source: str = "") -> None:
         self.run_id = run_id
         self.unit = ""
         self.source = source
         self.columns: dict[str, dict[str, list[Any]]] = {}
+        self.arrow: dict[str, list[pa.Table]] = {}
         self.n_rows = 0
         self.n_errors = 0
+        self._docs: list[Any] = []  # docbatch.Doc
+        self._doc_bytes = 0
+
+    def absorb(self, part: RowSink) -> None:
+        """Take over the rows (and documents not parsed yet) that ``part`` collected."""
+        for table, cols in part.columns.items():
+            into = self.columns.setdefault(table, {name: [] for name in cols})
+            for name, values in cols.items():
+                into[name].extend(values)
+        for table, parts in part.arrow.items():
+            self.arrow.setdefault(table, []).extend(parts)
+        self.n_rows += part.n_rows
+        self.n_errors += part.n_errors
+        self._docs += part._docs
+        self._doc_bytes += part._doc_bytes
+        part.columns, part.arrow, part._docs, part._doc_bytes = {}, {}, [], 0
+        if self._doc_bytes >= DOC_BATCH_BYTES:
+            self.flush_documents()
+
+    def add_arrow(self, table: str, rows: pa.Table) -> None:
+        self.arrow.setdefault(table, []).append(rows)
+        self.n_rows += rows.num_rows
+
+    def defer_document(self, doc: Any) -> None:
+        """Hold one merged document (a ``docbatch.Doc``) for a batch parse."""
+        self._docs.append(doc)
+        self._doc_bytes += len(doc.data)
+        if self._doc_bytes >= DOC_BATCH_BYTES:
+            self.flush_documents()
+
+    def flush_documents(self) -> None:
+        from . import docbatch
+
+        docs, self._docs, self._doc_bytes = self._docs, [], 0
+        if docs:
+            docbatch.parse(self, docs)
+
+    def tables(self) -> dict[str, pa.Table]:
+        """Every row collected, one Arrow table per catalog table (documents flushed first)."""
+        self.flush_documents()
+        out = {}
+        for name in sorted(self.columns.keys() | self.arrow.keys()):
+            t = schema.table(name).schema
+            parts = [r.select(t.names).cast(t) for r in self.arrow.get(name, [])]
+            if name in self.columns:
+                parts.insert(0, pa.Table.from_pydict(self.columns[name], schema=t))
+            out[name] = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+        return out
 
     def begin(self, unit: Unit) -> None:
         self.unit = unit.key
@@ -92,11 +153,33 @@ def file_fingerprint(path: Path) -> str:
 
 
 def files_fingerprint(paths: Iterable[Path]) -> str:
-    h = hashlib.sha1()
+    return files_fingerprint_size(paths)[0]
+
+
+def files_fingerprint_size(paths: Iterable[Path]) -> tuple[str, int]:
+    """(fingerprint, total bytes) of some files, from one ``stat`` each."""
+    h, total = hashlib.sha1(), 0
     for p in sorted(paths):
         st = os.stat(p)
         h.update(f"{p}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()
+        total += st.st_size
+    return h.hexdigest(), total
+
+
+def folder_fingerprint(folder: Path) -> tuple[tuple[str, ...], str, int]:
+    """(paths of the files in ``folder``, sorted; their ``files_fingerprint``; total bytes),
+    from one directory scan and one ``stat`` per file, without pathlib's overhead."""
+    prefix = "" if str(folder) == "." else f"{folder}{os.sep}"
+    with os.scandir(folder) as scan:
+        entries = sorted((e.name, e) for e in scan if e.is_file())
+    h, total, paths = hashlib.sha1(), 0, []
+    for name, e in entries:
+        st = e.stat()
+        path = prefix + name
+        h.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        total += st.st_size
+        paths.append(path)
+    return tuple(paths), h.hexdigest(), total
 
 
 def content_fingerprint(data: bytes) -> str:
