@@ -4,8 +4,9 @@ and shard they account for (``materialize status`` reads them by plan).
 
 Each line is one output file: ``run``, ``plan``, ``shard`` (``k/n``), ``file_id``, ``ext``,
 ``name``, ``path`` (relative to the target folder), ``source`` (URI), ``key`` (object in the
-source), ``bytes`` (transferred by this run), ``size``, ``sha256``, ``status`` (delivered,
-skipped, failed) and ``reason``.
+source), ``bytes`` (transferred by this run), ``size``, ``sha256`` (when verified against the
+source's, or of a merged output; else null), ``status`` (delivered, skipped, failed) and
+``reason``.
 """
 
 from __future__ import annotations
