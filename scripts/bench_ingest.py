@@ -81,7 +81,10 @@ def _duckdb(release: Path, out: Path) -> None:
 
     out.mkdir(parents=True, exist_ok=True)
     glob = str(release / "tree" / "**" / "*.json")
-    duckdb.sql(
+    # the one-liner as users run it; only its spill goes beside the output, not into the cwd
+    # (at full scale it spilled ~12 GB into ./.tmp)
+    con = duckdb.connect(config={"temp_directory": str(out / ".spill")})
+    con.sql(
         f"COPY (SELECT * FROM read_json('{glob}', maximum_object_size = 67108864)) "
         f"TO '{out / 'data.parquet'}' (FORMAT parquet, COMPRESSION zstd)"
     )
