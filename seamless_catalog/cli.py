@@ -505,17 +505,19 @@ def materialize_run_cmd(
       seamless-catalog materialize run --plan plan.parquet --shard $((SLURM_ARRAY_TASK_ID+1))/8
     """
     from .materialize import run_plan
+
+    run(lambda: _shards_ran(run_plan(
+        plan_path, engine=engine, shards=shards, shard=shard, workers=workers, to=to,
+        ray_address=ray_address, dask_scheduler=dask_scheduler,
+    )))  # fmt: skip
+
+
+def _shards_ran(done) -> int:
+    """Print what the shards of a run did; exit status 1 when any file was not delivered."""
     from .materialize.planreport import format_run
 
-    def go() -> int:
-        done = run_plan(
-            plan_path, engine=engine, shards=shards, shard=shard, workers=workers, to=to,
-            ray_address=ray_address, dask_scheduler=dask_scheduler,
-        )  # fmt: skip
-        click.echo(format_run(done))
-        return 0 if all(s.ok for s in done) else 1
-
-    run(go)
+    click.echo(format_run(done))
+    return 0 if all(s.ok for s in done) else 1
 
 
 @materialize_cmd.command("status")
@@ -560,17 +562,11 @@ def materialize_retry_cmd(
       seamless-catalog materialize retry --plan plan.parquet
     """
     from .materialize import retry_plan
-    from .materialize.planreport import format_run
 
-    def go() -> int:
-        done = retry_plan(
-            plan_path, shards=shards, engine=engine, workers=workers, to=to,
-            ray_address=ray_address, dask_scheduler=dask_scheduler,
-        )  # fmt: skip
-        click.echo(format_run(done))
-        return 0 if all(s.ok for s in done) else 1
-
-    run(go)
+    run(lambda: _shards_ran(retry_plan(
+        plan_path, shards=shards, engine=engine, workers=workers, to=to,
+        ray_address=ray_address, dask_scheduler=dask_scheduler,
+    )))  # fmt: skip
 
 
 @main.command("export")

@@ -9,10 +9,11 @@
   local cluster.
 * No engine for SLURM or Kubernetes arrays: each member runs ``materialize run --shard K/N``.
 
-Any engine resumes another's work: a shard skips what is on disk and verified. Before any
-shard runs, this process resolves every Hub tar the shards still need, once (concurrent reads
-of one tar would otherwise resolve it more than once), and Ray and Dask tasks get the
-resolutions of their tars: a tar is resolved once whatever N is.
+Any engine resumes another's work: a shard skips what is on disk and verified. The local
+engine's shards share one store, which resolves each Hub tar once. Ray and Dask tasks run in
+other processes with stores of their own: before they start, this process resolves every
+Hub tar the shards still need, once, and hands each task the resolutions of its tars, so a
+tar is resolved once whatever N is.
 """
 
 from __future__ import annotations
@@ -120,13 +121,13 @@ def run_plan(
     pf = open_plan(plan, to)
     todo = shards_to_run(shards or DEFAULT_SHARDS[engine], shard, only)
     store = open_store(pf.source, settings)
-    keys = {s: shard_keys(pf, s, skip_sized=True) for s in todo}
-    resolve_all(store, set().union(*keys.values()), workers)  # each tar once, before any shard
-    if engine == "local":
+    if engine == "local":  # one store for every shard: it resolves each tar once
         return [
             ShardSummary.of(run_shard(pf, s, workers=workers, settings=settings, store=store))
             for s in todo
         ]
+    keys = {s: shard_keys(pf, s, skip_sized=True) for s in todo}
+    resolve_all(store, set().union(*keys.values()), workers)  # for tasks in other processes
     resolutions = getattr(store, "resolutions", lambda ks: {})
     jobs = [
         ShardJob(

@@ -178,9 +178,11 @@ class Splitter:
 def write_bytes(to: Path, item: Item, data: bytes) -> str:
     """Write a built output (a merged npz or json) atomically; return its sha256 (kept in
     its sidecar: the next run checks the file against it)."""
-    out = PartFile(to / item.dest, resume=False, sha256=hashlib.sha256(data).hexdigest())
+    digest = hashlib.sha256(data).hexdigest()  # of the bytes in hand: nothing to verify
+    out = PartFile(to / item.dest, resume=False)
     out.write(data)
-    return out.commit(len(data))
+    out.commit(len(data))
+    return digest
 
 
 @contextlib.contextmanager

@@ -46,6 +46,17 @@ class ObjectStore(Protocol):
         ...
 
 
+class ReaderBackedStore:
+    """A remote store whose ranged reads go through its ``reader(key, info)``: one object
+    handle that holds the object's size and version and does the retries. ``copy_range`` is
+    the same for all of them."""
+
+    def copy_range(
+        self, key: str, offset: int, length: int, out: BinaryIO, info: ObjectInfo | None = None
+    ) -> int:
+        return self.reader(key, info).copy_range(offset, length, out)
+
+
 class LocalStore:
     """A local folder (a mirror of the Hub tars or of the per-file layout)."""
 

@@ -6,18 +6,17 @@ The CDN does not list, and answers a missing object with 403 (or 404): both mean
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import BinaryIO
 from urllib.parse import quote
 
 from ..config import Settings
 from ..errors import SourceNotFound, UsageError
-from .base import ObjectInfo
+from .base import ObjectInfo, ReaderBackedStore
 from .http import FixedTarget, HttpClient, HttpObject, HttpStatusError, Traffic
 
 ABSENT = (403, 404)
 
 
-class HttpsStore:
+class HttpsStore(ReaderBackedStore):
     def __init__(
         self, base_url: str | None, settings: Settings, client: HttpClient | None = None
     ) -> None:
@@ -53,11 +52,6 @@ class HttpsStore:
         if info is None:
             raise SourceNotFound(self.url(key), "absent (HTTP 403/404)")
         return HttpObject(self.client, FixedTarget(self.url(key)), info.size, info.etag)
-
-    def copy_range(
-        self, key: str, offset: int, length: int, out: BinaryIO, info: ObjectInfo | None = None
-    ) -> int:
-        return self.reader(key, info).copy_range(offset, length, out)
 
     def fetch(self, key: str) -> bytes | None:
         """The whole object in one GET (no HEAD first), or None when absent (403/404)."""

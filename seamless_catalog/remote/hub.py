@@ -13,12 +13,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import BinaryIO
 from urllib.parse import quote, urljoin
 
 from ..config import HF_REPO, Settings
 from ..errors import ObjectChanged, RemoteError, SourceNotFound, UsageError
-from .base import ObjectInfo
+from .base import ObjectInfo, ReaderBackedStore
 from .http import FixedTarget, HttpClient, HttpObject, HttpStatusError, Traffic
 
 
@@ -75,7 +74,7 @@ class _HubTarget:
         return True
 
 
-class HubStore:
+class HubStore(ReaderBackedStore):
     """A dataset repo (or a folder of it) on the Hub, as an :class:`ObjectStore`."""
 
     def __init__(self, uri: str, settings: Settings, client: HttpClient | None = None) -> None:
@@ -143,11 +142,6 @@ class HubStore:
         if info is not None and info.sha256 and r.etag and r.etag != info.sha256:
             raise ObjectChanged(self._path(key), info.sha256, r.etag)
         return HttpObject(self.client, _HubTarget(self, key, r), r.size)
-
-    def copy_range(
-        self, key: str, offset: int, length: int, out: BinaryIO, info: ObjectInfo | None = None
-    ) -> int:
-        return self.reader(key, info).copy_range(offset, length, out)
 
     def fetch(self, key: str) -> bytes | None:
         """The whole object, or None when absent."""

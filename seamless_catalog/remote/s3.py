@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 from ..config import Settings
 from ..errors import ObjectChanged, RemoteError, RemoteUnavailable, SourceNotFound, UsageError
-from .base import ObjectInfo
+from .base import ObjectInfo, ReaderBackedStore
 from .http import CHUNK, TOTAL, RetryPolicy, Traffic, sleep
 
 ABSENT = {"403", "404", "NoSuchKey", "AccessDenied", "NotFound", "Forbidden"}
@@ -53,7 +53,7 @@ def _code(e: Exception) -> str:
     )
 
 
-class S3Store:
+class S3Store(ReaderBackedStore):
     def __init__(self, uri: str, settings: Settings, client=None) -> None:
         self.uri = uri
         self.bucket, self.prefix = parse_s3_uri(uri)
@@ -113,11 +113,6 @@ class S3Store:
         if info is None:
             raise SourceNotFound(f"{self.uri}/{key}", "absent (HTTP 403/404)")
         return _S3Object(self, key, info.size, info.etag)
-
-    def copy_range(
-        self, key: str, offset: int, length: int, out: BinaryIO, info: ObjectInfo | None = None
-    ) -> int:
-        return self.reader(key, info).copy_range(offset, length, out)
 
     def fetch(self, key: str) -> bytes | None:
         """The whole object in one GET, or None when absent (403/404)."""
