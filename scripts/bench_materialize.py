@@ -179,11 +179,44 @@ http {{
 """
 
 
-class Nginx:
+class LocalServer:
+    """A server process of ours on a free loopback port: started by ``with``, which returns
+    once it listens, and terminated on leaving."""
+
+    name = ""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def argv(self) -> list[str]:
+        raise NotImplementedError
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(
+            self.argv(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        wait_port(self.port, self.proc, self.name)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+
+class Nginx(LocalServer):
     """nginx serving ``www`` on a free port, started and stopped by us (``daemon off``)."""
 
+    name = "nginx"
+
     def __init__(self, www: Path, state: Path) -> None:
-        self.www, self.state, self.port = www, state, free_port()
+        super().__init__()
+        self.www, self.state = www, state
         (state / "tmp").mkdir(parents=True, exist_ok=True)
         user = "user root;" if os.geteuid() == 0 else ""
         self.conf = state / "nginx.conf"
@@ -191,25 +224,9 @@ class Nginx:
             NGINX_CONF.format(d=state, user=user, port=self.port, www=www.resolve())
         )
         self.log = state / "access.log"
-        self.proc: subprocess.Popen | None = None
 
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> Nginx:
-        self.proc = subprocess.Popen(
-            ["nginx", "-p", str(self.state), "-c", str(self.conf), "-g", "daemon off;"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        wait_port(self.port, self.proc, "nginx")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
+    def argv(self) -> list[str]:
+        return ["nginx", "-p", str(self.state), "-c", str(self.conf), "-g", "daemon off;"]
 
     def mark(self) -> int:
         return self.log.stat().st_size if self.log.exists() else 0
@@ -228,52 +245,38 @@ def hub_to_nginx(root: Path, www: Path, nginx_base: str):
     sys.path.insert(0, str(ROOT))
     from tests.hub_server import HubServer
 
+    def served(sha: str) -> str:  # where nginx serves an LFS object, under www
+        return f"repos/{sha[:2]}/{sha[2:4]}/{sha}"
+
     class NginxHub(HubServer):
         def _signed_cdn_url(self, f, expired: bool) -> str:
-            return f"{nginx_base}/repos/{f.sha256[:2]}/{f.sha256[2:4]}/{f.sha256}"
+            return f"{nginx_base}/{served(f.sha256)}"
 
     hub = NginxHub(root, REPO, lfs_threshold=1 << 40)
     urls = {}
     for path, f in hub.snapshot.files.items():
         if f.is_lfs:
-            link = www / "repos" / f.sha256[:2] / f.sha256[2:4] / f.sha256
+            link = www / served(f.sha256)
             link.parent.mkdir(parents=True, exist_ok=True)
             if not link.exists():
                 link.symlink_to(f.disk_path.resolve())
-            urls[path] = f"{nginx_base}/repos/{f.sha256[:2]}/{f.sha256[2:4]}/{f.sha256}"
+            urls[path] = f"{nginx_base}/{served(f.sha256)}"
     return hub, urls
 
 
-class Moto:
+class Moto(LocalServer):
     """moto's S3 server in its own process (so that it does not share our GIL)."""
 
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.proc: subprocess.Popen | None = None
+    name = "moto"
 
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> Moto:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_port(self.port, self.proc, "moto")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
+    def argv(self) -> list[str]:
+        return [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
 
     def upload(self, cdn: Path, keys: list[str]) -> None:
         import boto3
 
         os.environ.update(AWS)
-        s3 = boto3.client("s3", endpoint_url=self.endpoint)
+        s3 = boto3.client("s3", endpoint_url=self.base)
         s3.create_bucket(Bucket=BUCKET)
         for key in keys:
             s3.upload_file(str(cdn / key), BUCKET, key)
@@ -473,7 +476,7 @@ def main() -> None:
             with _maybe(hub), _maybe(Moto() if "s3" in sources else None) as moto:
                 if moto is not None:
                     moto.upload(release / "cdn", keys)
-                    env.update(AWS, AWS_ENDPOINT_URL=moto.endpoint)
+                    env.update(AWS, AWS_ENDPOINT_URL=moto.base)
                 if hub is not None:
                     env["HF_ENDPOINT"] = hub.endpoint
                 for rnd in range(warmup + repeat):
