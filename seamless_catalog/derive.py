@@ -9,20 +9,29 @@ their rows are written as Parquet tables beside the others; the views then read 
 Incremental: rows are recomputed for the interactions whose inputs changed: every file of an
 interaction one of whose files has rows, old or new, from a unit this run read or removed.
 A change to a table not keyed by file (the filelist, the asset CSVs) or to the definitions
-recomputes everything. Interactions are computed in chunks, which bounds memory.
+recomputes everything. Interactions are computed in chunks, which bounds memory, on
+``WORKERS`` connections at once, which keeps the cores busy.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from . import catalog, schema, store, views
 
-CHUNK_INTERACTIONS = 2_500  # interactions computed at once: ~400 MB at most (0.1 scale, measured)
+CHUNK_INTERACTIONS = 1_250  # interactions computed at once by one connection
+# connections computing chunks at once: a chunk's queries are too small for DuckDB to keep
+# more than about one core busy (measured at full scale: CPU time = wall time)
+WORKERS = 2
 # views kept as tables within a chunk, in dependency order, for the views built on them
 MATERIALIZE = ("files", "pairs", "vad_files", "speech_segments", "ipus", "pair_ipus")
 EVERYTHING = None  # scope: recompute every row
@@ -108,33 +117,34 @@ def _merged_sql(writer: store.SnapshotWriter, t: schema.Table, everything: bool)
 
 
 def _compute(writer: store.SnapshotWriter, scope: list[str] | None) -> None:
-    """Compute the derived views for ``scope`` on a connection of our own; hand the rows (and
-    the scope's keys) to the writer's database as tables ``_derive_new_<view>``/``_derive_scope``
-    (tables, not registered views: every cursor of the writer's connection sees them)."""
+    """Compute the derived views for ``scope``, chunks shared by ``WORKERS`` connections of
+    our own; hand the rows (and the scope's keys) to the writer's database as tables
+    ``_derive_new_<view>``/``_derive_scope`` (tables, not registered views: every cursor of
+    the writer's connection sees them)."""
     root = writer.root.resolve()
     manifest = store.Manifest(0, "derive", "", dict(writer.tables))
     con = catalog.connect()
     try:
-        con.execute("SET parquet_metadata_cache = true")
         _scope_table(con, root, manifest, scope)
-        con.execute("CREATE TABLE _chunk (file_id VARCHAR)")
         n_chunks = con.execute("SELECT coalesce(max(chunk) + 1, 0) FROM _scope").fetchall()[0][0]
-        whole = scope is EVERYTHING and n_chunks <= 1  # nothing to filter out
-        views.create_base_views(con, root, manifest, where=None if whole else _restricted)
-        views.apply_views(con)
-        for i in range(max(n_chunks, 1)):
-            _compute_chunk(con, i, first=i == 0)
-        unit = views.derived_source_unit()
-        handover = {"_derive_scope": "SELECT DISTINCT file_id, interaction_key FROM _scope"}
+        share = _Share(
+            root,
+            manifest,
+            con.sql("SELECT * FROM _scope").to_arrow_table(),
+            n_chunks=max(n_chunks, 1),
+            workers=min(WORKERS, max(n_chunks, 1)),
+            whole=scope is EVERYTHING and n_chunks <= 1,  # nothing to filter out
+        )
+        with ThreadPoolExecutor(share.workers, thread_name_prefix="derive") as pool:
+            shares = list(pool.map(share.compute, range(share.workers)))
+        handover = {
+            "_derive_scope": con.sql(
+                "SELECT DISTINCT file_id, interaction_key FROM _scope"
+            ).to_arrow_table()
+        }
         for t in schema.DERIVED.values():
-            cols = ", ".join(
-                schema.quote_ident(f.name) for f in t.schema if f.name != "source_unit"
-            )
-            handover[f"_derive_new_{t.view}"] = (
-                f"SELECT {cols}, {store.sql_literal(unit)} AS source_unit FROM _out_{t.view}"
-            )
-        for name, sql in handover.items():
-            arrow = con.sql(sql).to_arrow_table()
+            handover[f"_derive_new_{t.view}"] = pa.concat_tables(s[t.view] for s in shares)
+        for name, arrow in handover.items():
             writer.con.register("_derive_arrow", arrow)
             try:
                 writer.con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _derive_arrow")
@@ -144,10 +154,55 @@ def _compute(writer: store.SnapshotWriter, scope: list[str] | None) -> None:
         con.close()
 
 
+@dataclass(frozen=True)
+class _Share:
+    """What each connection computing chunks needs: it takes chunks ``k, k + workers, ...``."""
+
+    root: Path
+    manifest: store.Manifest
+    scope: pa.Table  # (file_id, interaction_key, chunk)
+    n_chunks: int
+    workers: int
+    whole: bool
+
+    def compute(self, k: int) -> dict[str, pa.Table]:
+        """The derived views' rows of this share's chunks, per view."""
+        con = catalog.connect(threads=max(1, (os.cpu_count() or 1) // self.workers))
+        try:
+            con.execute("SET parquet_metadata_cache = true")
+            con.register("_scope_arrow", self.scope)
+            con.execute("CREATE TABLE _scope AS SELECT * FROM _scope_arrow")
+            con.unregister("_scope_arrow")
+            con.execute("CREATE TABLE _chunk (file_id VARCHAR)")
+            where = None if self.whole else _restricted
+            views.create_base_views(con, self.root, self.manifest, where=where)
+            views.apply_views(con)
+            for i in range(k, self.n_chunks, self.workers):
+                _compute_chunk(con, i, first=i == k)
+            unit = store.sql_literal(views.derived_source_unit())
+            out = {}
+            for t in schema.DERIVED.values():
+                cols = ", ".join(
+                    schema.quote_ident(f.name) for f in t.schema if f.name != "source_unit"
+                )
+                sql = f"SELECT {cols}, {unit} AS source_unit FROM _out_{t.view}"
+                out[t.view] = con.sql(sql).to_arrow_table()
+            return out
+        finally:
+            con.close()
+
+
 def _restricted(name: str) -> str | None:
-    """The filter on base view ``name`` while deriving: the files of the current chunk."""
+    """The filter on base view ``name`` while deriving: the files of the current chunk. The
+    range (the chunk's least and greatest file_id, constants by the time a query is planned)
+    lets the Parquet scan skip the row groups outside it: tables are sorted by file_id, and a
+    chunk of consecutive interactions is a narrow range of it (a file_id starts with its
+    interaction's key). Without it every chunk read all of each table's file_id column."""
     if name == "files" or (name in inputs() and _file_keyed(name)):
-        return "file_id IN (SELECT file_id FROM main._chunk)"
+        return (
+            "file_id BETWEEN getvariable('derive_lo') AND getvariable('derive_hi') "
+            "AND file_id IN (SELECT file_id FROM main._chunk)"
+        )
     return None
 
 
@@ -176,6 +231,8 @@ def _compute_chunk(con: duckdb.DuckDBPyConnection, i: int, first: bool) -> None:
     ones before it were kept in), kept as a table; then append the derived views' rows."""
     con.execute("DELETE FROM _chunk")
     con.execute("INSERT INTO _chunk SELECT file_id FROM _scope WHERE chunk = ?", [i])
+    con.execute("SET VARIABLE derive_lo = (SELECT min(file_id) FROM _chunk)")
+    con.execute("SET VARIABLE derive_hi = (SELECT max(file_id) FROM _chunk)")
     definitions = {vf.name: vf.sql for vf in views.view_files()}
     for v in MATERIALIZE:
         con.execute(definitions[v])

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,34 @@ def test_incremental_ingests_recompute_only_the_touched_interactions(
     tars[0].unlink()  # a tar disappears
     _ingest(root, release, [str(hf_copy)])
     assert scopes[-1] not in (derive.EVERYTHING, [])
+    assert_stored_equals_computed(root)
+
+
+def test_chunks_shared_by_parallel_connections_store_what_the_views_compute(
+    release, hf_copy, tmp_path, monkeypatch
+):
+    """Many small chunks on two connections, first ingest and incremental: the same rows."""
+    monkeypatch.setattr(derive, "CHUNK_INTERACTIONS", 2)
+    monkeypatch.setattr(derive, "WORKERS", 2)
+    ran: list[tuple[int, str]] = []
+    original = derive._compute_chunk
+
+    def spy(con, i, first):
+        ran.append((i, threading.current_thread().name))
+        return original(con, i, first)
+
+    monkeypatch.setattr(derive, "_compute_chunk", spy)
+    root = tmp_path / "cat"
+    _ingest(root, release, [str(hf_copy)])
+    chunks = sorted(i for i, _ in ran)
+    assert len(chunks) > 2 and chunks == list(range(len(chunks)))  # each chunk once
+    assert len({name for _, name in ran}) == 2
+    assert_stored_equals_computed(root)
+
+    sorted(hf_copy.rglob("*.tar"))[0].unlink()  # incremental: chunks of the touched ones
+    ran.clear()
+    _ingest(root, release, [str(hf_copy)])
+    assert ran
     assert_stored_equals_computed(root)
 
 

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -223,30 +224,28 @@ class _Run:
     def _parsed(self, units: list[Unit]) -> Iterator[tuple[Unit, RowSink, bool]]:
         """(unit, its rows, transfer failed) in unit order, at most ``workers`` in flight."""
         workers = max(1, self.settings.workers)
+        parse_one = partial(pool.parse_unit, self.run_id)
         if workers == 1 or len(units) <= 1:
             for u in units:
-                yield (u, *self._parse_one(u))
+                yield (u, *parse_one(u))
             return
         with ThreadPoolExecutor(workers, thread_name_prefix="ingest") as threads:
             pending: deque[tuple[Unit, Future]] = deque()
             queue = iter(units)
             try:
                 for u in queue:
-                    pending.append((u, threads.submit(self._parse_one, u)))
+                    pending.append((u, threads.submit(parse_one, u)))
                     if len(pending) >= 2 * workers:
                         break
                 while pending:
                     u, fut = pending.popleft()
                     nxt = next(queue, None)
                     if nxt is not None:
-                        pending.append((nxt, threads.submit(self._parse_one, nxt)))
+                        pending.append((nxt, threads.submit(parse_one, nxt)))
                     yield (u, *fut.result())
             finally:
                 for _, fut in pending:
                     fut.cancel()
-
-    def _parse_one(self, unit: Unit) -> tuple[RowSink, bool]:
-        return pool.parse_unit(self.run_id, unit)
 
     # -- merge ---------------------------------------------------------------------------
     def _merge(self, parsed: list[Unit], removed: list[str], staging: Staging) -> dict[str, int]:
