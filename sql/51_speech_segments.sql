@@ -16,40 +16,40 @@ clipped as (
     where e > s
 ),
 
--- one pass: a row opens a merged segment when it starts after every earlier end (touching
--- merges) and an IPU when it starts at least ipu_bridge_ms = 200 after them; it closes one when
--- the next row opens one, at the running maximum end
+-- in (s, e) order, a row opens a merged segment when it starts after every earlier end
+-- (touching merges), and an IPU when it starts at least ipu_bridge_ms = 200 after them
 flagged as (
     select
         file_id, s,
-        max(e) over w as run_end,
-        s - max(e) over before_me as gap_ms,
-        lead(s) over w - max(e) over w as next_gap_ms,
-        row_number() over w as rn
+        max(e) over (
+            partition by file_id order by s, e rows between unbounded preceding and 1 preceding
+        ) as end_before,
+        max(e) over (
+            partition by file_id order by s, e
+            rows between unbounded preceding and unbounded following
+        ) as file_end
     from clipped
     where e > s
-    window
-        w as (partition by file_id order by s, e rows unbounded preceding),
-        before_me as (partition by file_id order by s, e rows between unbounded preceding and 1 preceding)
 ),
 
-numbered as (
+-- one row per merged segment (the opening rows; their starts increase strictly): it ends at
+-- the latest end before the next opening row, or at the file's last end
+merged as (
     select
         file_id,
-        run_end,
-        next_gap_ms,
-        max(case when gap_ms is null or gap_ms > 0 then s end) over w as seg_start,
-        count(case when gap_ms is null or gap_ms > 0 then 1 end) over w as seg_no,
-        count(case when gap_ms is null or gap_ms >= 200 then 1 end) over w as ipu_no
+        s,
+        row_number() over w as seg_no,
+        count(case when end_before is null or s - end_before >= 200 then 1 end) over w as ipu_no,
+        lead(end_before, 1, file_end) over w as end_ms
     from flagged
-    window w as (partition by file_id order by rn rows unbounded preceding)
+    where end_before is null or s > end_before
+    window w as (partition by file_id order by s rows unbounded preceding)
 )
 
 select
     file_id,
     cast(seg_no - 1 as integer) as segment_idx,
-    seg_start as start_ms,
-    run_end as end_ms,
+    s as start_ms,
+    end_ms,
     cast(ipu_no - 1 as integer) as ipu_idx
-from numbered
-where next_gap_ms is null or next_gap_ms > 0
+from merged

@@ -18,10 +18,17 @@ ipu_stats as (
     group by file_id
 ),
 
+-- files of `files` get a dense integer id: the ASOF join below sorts the words by it, not by text
+ids as (
+    select file_id, cast(row_number() over (order by file_id) as integer) as fid
+    from (select distinct file_id from files)
+),
+
 word_points as (
-    select file_id, cast(round((start_s + end_s) * 500) as bigint) as mid_ms
-    from raw.transcript_words
-    where start_s is not null and end_s is not null
+    select i.fid, cast(round((w.start_s + w.end_s) * 500) as bigint) as mid_ms
+    from raw.transcript_words as w
+    join ids as i on i.file_id = w.file_id
+    where w.start_s is not null and w.end_s is not null
 ),
 
 word_counts as (
@@ -32,9 +39,12 @@ word_counts as (
 
 -- an IPU has a word when the last word midpoint at or before its end lies at or after its start
 ipus_without_words as (
-    select i.file_id, count(*) filter (where w.mid_ms is null or w.mid_ms < i.start_ms) as n
-    from ipus as i
-    asof left join word_points as w on w.file_id = i.file_id and w.mid_ms <= i.end_ms
+    select
+        i.file_id,
+        count(*) filter (where w.mid_ms is null or w.mid_ms < u.start_ms) as n
+    from ipus as u
+    join ids as i on i.file_id = u.file_id
+    asof left join word_points as w on w.fid = i.fid and w.mid_ms <= u.end_ms
     group by i.file_id
 ),
 

@@ -7,36 +7,33 @@ with known_pairs as (
     semi join vad_files as vb on vb.file_id = p.file_id_b
 ),
 
+-- each side's file and its partner's (a file belongs to one pair)
 sides as (
-    select interaction_key, 'a' as speaker, 'b' as partner, file_id_a as file_id from known_pairs
+    select interaction_key, 'a' as speaker, file_id_a as file_id, file_id_b as partner_file_id
+    from known_pairs
     union all
-    select interaction_key, 'b', 'a', file_id_b from known_pairs
+    select interaction_key, 'b', file_id_b, file_id_a from known_pairs
 ),
 
+-- ipus read once (a view computed on each query)
 units as materialized (
-    select s.interaction_key, s.speaker, s.partner, i.*
+    select s.interaction_key, s.speaker, s.partner_file_id, i.*
     from sides as s
     join ipus as i on i.file_id = s.file_id
 ),
 
-candidates as (
-    select interaction_key, speaker, partner, ipu_idx, start_ms, end_ms
-    from units
-    where duration_ms <= 1000
-        and coalesce(silence_before_ms, 1000) >= 1000
-        and coalesce(silence_after_ms, 1000) >= 1000
-),
-
--- a candidate is a backchannel when some partner IPU overlaps it (a range join: DuckDB's
--- ASOF join took 70x longer here)
+-- a candidate is a backchannel when some IPU of the partner's file overlaps it (a range join:
+-- DuckDB's ASOF join took 70x longer here)
 backchannels as (
-    select c.interaction_key, c.speaker, c.ipu_idx
-    from candidates as c
+    select c.file_id, c.ipu_idx
+    from units as c
     join units as p
-        on p.interaction_key = c.interaction_key
-        and p.speaker = c.partner
+        on p.file_id = c.partner_file_id
         and p.start_ms < c.end_ms
         and p.end_ms > c.start_ms
+    where c.duration_ms <= 1000
+        and coalesce(c.silence_before_ms, 1000) >= 1000
+        and coalesce(c.silence_after_ms, 1000) >= 1000
     group by all
 )
 
@@ -52,5 +49,4 @@ select
     u.silence_after_ms,
     b.ipu_idx is not null as is_backchannel
 from units as u
-left join backchannels as b
-    on b.interaction_key = u.interaction_key and b.speaker = u.speaker and b.ipu_idx = u.ipu_idx
+left join backchannels as b on b.file_id = u.file_id and b.ipu_idx = u.ipu_idx

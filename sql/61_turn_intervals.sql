@@ -1,57 +1,74 @@
 -- turn_intervals: every silence (N) and overlap (AB) between the IPUs (ipu_bridge_ms=200) of a pair, classified after Heldner & Edlund (2010): pause (N, same speaker before/after), gap (N, speaker change; also a zero-length gap where one speaker stops exactly when the other starts), within_overlap (AB, same speaker around), between_overlap (AB, speaker change), unclassified (at the edges or next to another N/AB); fto_ms = +gap or -between-overlap length (floor transfer offset, from_speaker -> to_speaker); times in ms include Silero's vad_pad_ms=30 padding (gaps read 60 ms shorter, overlaps 60 ms longer than the raw decisions)
 create or replace view turn_intervals as
-with units as materialized (
-    select interaction_key, speaker, start_ms, end_ms from pair_ipus
+-- One pass over the IPUs of both speakers of a pair in start order (a before b at equal
+-- starts). A speaker's own IPUs never touch (they are >= ipu_bridge_ms apart), so every N or AB
+-- interval of the state sweep, and every direct handover, begins at the start of some IPU u of
+-- speaker X (partner Y), and follows from the latest ends of both speakers before u (the ends
+-- of their last IPUs before u):
+--   end_before = latest end of any earlier IPU (only Y's can reach u's start);
+--   N  [end_before, u.start] when u starts after it: before it the speakers whose last IPU ends
+--      there (both = AB), after it X, or AB when Y starts at the same instant (the next IPU);
+--   AB [u.start, least(u.end, end_before)] when Y is still speaking at u's start: before it Y,
+--      or N when Y started at the same instant (the previous IPU); after it whoever ends last
+--      (N when both end together);
+--   a direct handover (a zero-length gap Y -> X) when Y stops exactly where u starts.
+-- pairs get a dense integer key: the pass is partitioned by it (cheaper than the text)
+with keys as materialized (
+    select interaction_key, row_number() over (order by interaction_key) as pid
+    from pairs
 ),
 
-events as (
-    select interaction_key, start_ms as t,
-        case when speaker = 'a' then 1 else 0 end as da,
-        case when speaker = 'b' then 1 else 0 end as db
-    from units
-    union all
-    select interaction_key, end_ms,
-        case when speaker = 'a' then -1 else 0 end,
-        case when speaker = 'b' then -1 else 0 end
-    from units
+units as (
+    select k.pid, case when u.speaker = 'a' then 1 else 2 end as x, u.start_ms, u.end_ms
+    from pair_ipus as u
+    join keys as k on k.interaction_key = u.interaction_key
 ),
 
-points as (
-    select interaction_key, t, sum(da) as da, sum(db) as db
-    from events
-    group by interaction_key, t
-),
-
--- state of [t, next_t): 1 = only a, 2 = only b, 3 = both, 0 = neither; the state before t is
--- (running count - delta at t), the state after next_t is (running count + delta at next_t)
 swept as (
     select
-        interaction_key, t, da, db,
-        sum(da) over w as ca,
-        sum(db) over w as cb,
-        lead(t) over w as next_t,
-        lead(da) over w as next_da,
-        lead(db) over w as next_db,
-        lead(t, 2) over w is null as next_is_edge,
-        row_number() over w = 1 as prev_is_edge
-    from points
-    window w as (partition by interaction_key order by t rows unbounded preceding)
+        pid, x, start_ms, end_ms,
+        lag(case when x = 1 then end_ms end ignore nulls) over ordered as end_a,
+        lag(case when x = 2 then end_ms end ignore nulls) over ordered as end_b,
+        lag(start_ms) over ordered = start_ms as same_start_before,
+        lead(start_ms) over ordered = start_ms as same_start_after
+    from units
+    window ordered as (partition by pid order by start_ms, x)
 ),
 
+-- state codes as in a sweep: 1 = only a, 2 = only b, 3 = both, 0 = neither
 states as (
     select
-        interaction_key, t as start_ms, next_t as end_ms,
-        ca + 2 * cb as state,
-        case when prev_is_edge then -1 else (ca - da) + 2 * (cb - db) end as prev_state,
-        case when next_is_edge then -1 else (ca + next_da) + 2 * (cb + next_db) end as next_state
-    from swept
-    where next_t is not null
+        pid,
+        case when start_ms > end_before then 0 when start_ms < end_before then 3 end as state,
+        least(start_ms, end_before) as start_ms,
+        case when start_ms < end_before then least(end_ms, end_before) else start_ms end as end_ms,
+        case
+            when start_ms > end_before
+                then case when end_a = end_before then 1 else 0 end
+                    + case when end_b = end_before then 2 else 0 end
+            when start_ms < end_before and coalesce(same_start_before, false) then 0
+            else 3 - x
+        end as prev_state,
+        case
+            when start_ms > end_before
+                then x + case when coalesce(same_start_after, false) then 3 - x else 0 end
+            when start_ms < end_before
+                then case
+                    when end_ms < end_before then 3 - x
+                    when end_ms > end_before then x
+                    else 0
+                end
+            else x
+        end as next_state
+    from (select *, greatest(end_a, end_b) as end_before from swept)
+    where end_before is not null
 ),
 
 classified as (
     select
-        interaction_key,
+        pid,
         case
+            when state is null then 'gap'  -- a direct handover
             when prev_state not in (1, 2) or next_state not in (1, 2) then 'unclassified'
             when state = 0 and prev_state = next_state then 'pause'
             when state = 0 then 'gap'
@@ -63,26 +80,18 @@ classified as (
         case prev_state when 1 then 'a' when 2 then 'b' end as from_speaker,
         case next_state when 1 then 'a' when 2 then 'b' end as to_speaker
     from states
-    where state in (0, 3)
-    union all
-    -- a direct handover: the state changes from one single speaker to the other at one instant
-    select
-        interaction_key, 'gap', start_ms, start_ms,
-        case prev_state when 1 then 'a' else 'b' end,
-        case state when 1 then 'a' else 'b' end
-    from states
-    where state in (1, 2) and prev_state in (1, 2) and prev_state <> state
 )
 
 select
-    interaction_key,
-    kind,
-    start_ms,
-    end_ms,
-    from_speaker,
-    to_speaker,
-    case kind
-        when 'gap' then end_ms - start_ms
-        when 'between_overlap' then start_ms - end_ms
+    k.interaction_key,
+    c.kind,
+    c.start_ms,
+    c.end_ms,
+    c.from_speaker,
+    c.to_speaker,
+    case c.kind
+        when 'gap' then c.end_ms - c.start_ms
+        when 'between_overlap' then c.start_ms - c.end_ms
     end as fto_ms
-from classified
+from classified as c
+join keys as k on k.pid = c.pid

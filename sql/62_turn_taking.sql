@@ -5,49 +5,56 @@ with sides as materialized (
         p.interaction_key,
         p.file_id_a,
         p.file_id_b,
-        va.file_id is not null and vb.file_id is not null as known
+        va.file_id is not null and vb.file_id is not null as known,
+        row_number() over (order by p.interaction_key) as pid  -- a compact key for the sorts below
     from pairs as p
     left join vad_files as va on va.file_id = p.file_id_a
     left join vad_files as vb on vb.file_id = p.file_id_b
 ),
 
+-- speaker x: 1 = a, 2 = b
 units as materialized (
-    select interaction_key, speaker, start_ms, end_ms, is_backchannel from pair_ipus
-),
-
-segments as (
-    select s.interaction_key, 'a' as speaker, g.start_ms, g.end_ms
-    from sides as s
-    join speech_segments as g on g.file_id = s.file_id_a
-    where s.known
-    union all
-    select s.interaction_key, 'b', g.start_ms, g.end_ms
-    from sides as s
-    join speech_segments as g on g.file_id = s.file_id_b
-    where s.known
-),
-
--- union of both speakers' speech: each segment adds what lies beyond every earlier end
-covered as (
     select
-        interaction_key, speaker, start_ms, end_ms,
-        greatest(end_ms - greatest(start_ms, coalesce(max(end_ms) over w, start_ms)), 0) as new_ms
-    from segments
-    window w as (
-        partition by interaction_key order by start_ms, end_ms
-        rows between unbounded preceding and 1 preceding
-    )
+        s.pid,
+        case when u.speaker = 'a' then 1 else 2 end as x,
+        u.start_ms,
+        u.end_ms,
+        u.is_backchannel
+    from pair_ipus as u
+    join sides as s on s.interaction_key = u.interaction_key
+),
+
+segments as materialized (
+    select f.pid, f.x, g.start_ms, g.end_ms
+    from (
+        select pid, 1 as x, file_id_a as file_id from sides where known
+        union all
+        select pid, 2, file_id_b from sides where known
+    ) as f
+    join speech_segments as g on g.file_id = f.file_id
+),
+
+-- each speaker's segments are disjoint, so the overlap of the two is the sum of the pairwise
+-- intersections of an a segment with a b segment, and union = a + b - overlap
+overlap as (
+    select a.pid, sum(least(a.end_ms, b.end_ms) - greatest(a.start_ms, b.start_ms)) as overlap_ms
+    from segments as a
+    join segments as b
+        on b.pid = a.pid
+        and b.start_ms < a.end_ms
+        and a.start_ms < b.end_ms
+    where a.x = 1 and b.x = 2
+    group by a.pid
 ),
 
 speech as (
     select
-        interaction_key,
-        sum(end_ms - start_ms) filter (where speaker = 'a') as speech_a_ms,
-        sum(end_ms - start_ms) filter (where speaker = 'b') as speech_b_ms,
-        sum(new_ms) as union_ms,
-        max(end_ms) - min(start_ms) as span_ms
-    from covered
-    group by interaction_key
+        g.pid,
+        sum(g.end_ms - g.start_ms) filter (where g.x = 1) as speech_a_ms,
+        sum(g.end_ms - g.start_ms) filter (where g.x = 2) as speech_b_ms,
+        max(g.end_ms) - min(g.start_ms) as span_ms
+    from segments as g
+    group by g.pid
 ),
 
 intervals as (
@@ -72,32 +79,30 @@ intervals as (
 -- the previous IPU is the last (and latest-ending) IPU of the previous turn
 turn_starts as (
     select
-        interaction_key,
-        is_backchannel,
-        speaker,
-        speaker <> lag(speaker) over w as is_transition,
+        pid,
+        x <> lag(x) over w as is_transition,
         start_ms < lag(end_ms) over w as starts_in_overlap
     from units
     where not is_backchannel
-    window w as (partition by interaction_key order by start_ms, speaker)
+    window w as (partition by pid order by start_ms, x)
 ),
 
 turns as (
     select
-        interaction_key,
+        pid,
         count(*) filter (where is_transition) as n_transitions,
         count(*) filter (where is_transition and starts_in_overlap) as n_transitions_in_overlap
     from turn_starts
-    group by interaction_key
+    group by pid
 ),
 
 backchannels as (
     select
-        interaction_key,
-        count(*) filter (where is_backchannel and speaker = 'a') as n_backchannels_a,
-        count(*) filter (where is_backchannel and speaker = 'b') as n_backchannels_b
+        pid,
+        count(*) filter (where is_backchannel and x = 1) as n_backchannels_a,
+        count(*) filter (where is_backchannel and x = 2) as n_backchannels_b
     from units
-    group by interaction_key
+    group by pid
 ),
 
 joined as (
@@ -106,8 +111,9 @@ joined as (
         s.known,
         coalesce(sp.speech_a_ms, 0) as a_ms,
         coalesce(sp.speech_b_ms, 0) as b_ms,
-        coalesce(sp.speech_a_ms, 0) + coalesce(sp.speech_b_ms, 0) - coalesce(sp.union_ms, 0) as overlap_ms,
-        coalesce(sp.union_ms, 0) as union_ms,
+        coalesce(o.overlap_ms, 0) as overlap_ms,
+        coalesce(sp.speech_a_ms, 0) + coalesce(sp.speech_b_ms, 0) - coalesce(o.overlap_ms, 0)
+            as union_ms,
         coalesce(sp.span_ms, 0) as span_ms,
         i.*  exclude (interaction_key),
         coalesce(t.n_transitions, 0) as n_transitions,
@@ -115,10 +121,11 @@ joined as (
         coalesce(b.n_backchannels_a, 0) as n_backchannels_a,
         coalesce(b.n_backchannels_b, 0) as n_backchannels_b
     from sides as s
-    left join speech as sp on sp.interaction_key = s.interaction_key
+    left join speech as sp on sp.pid = s.pid
+    left join overlap as o on o.pid = s.pid
     left join intervals as i on i.interaction_key = s.interaction_key
-    left join turns as t on t.interaction_key = s.interaction_key
-    left join backchannels as b on b.interaction_key = s.interaction_key
+    left join turns as t on t.pid = s.pid
+    left join backchannels as b on b.pid = s.pid
 ),
 
 stats as (
