@@ -2,6 +2,7 @@
 
     python scripts/bench_materialize.py                  # 64 files, mp4 padded to 6 MB each
     python scripts/bench_materialize.py --quick          # 12 small files: checks it runs
+    python scripts/bench_materialize.py --ref-code DIR   # also ours from another checkout
 
 What is measured (one generated release with media, mp4 members padded with an MP4 ``free``
 box so that throughput is measurable; the catalog is ingested from the padded tars):
@@ -13,16 +14,20 @@ box so that throughput is measurable; the catalog is ingested from the padded ta
           curl:  the same byte ranges from the same nginx URLs, given for free (no resolve):
                  curl -s -S --fail -Z --parallel-max W -K ranges.cfg
                  (ranges.cfg: url = ..., range = A-B, output = ..., then "next", per request)
+          curl+sync: the same, then ``sync FILE...`` (fsync of each file it wrote), timed:
+                 as durable as ours, which syncs every file before it names it
   https   the per-file CDN layout, served by nginx: mp4 + wav of the same files.
           ours:  materialize(source="http://127.0.0.1:PORT/cdn", modalities="mp4,wav")
-          curl:  curl -Z --parallel-max W -K files.cfg
+          curl:  curl -Z --parallel-max W -K files.cfg (curl+sync: then sync FILE...)
           aria2c: aria2c -i files.txt -j W -x 1 -s 1 --file-allocation=none
   s3      the same objects in a moto S3 server (a separate process).
           ours:  materialize(source="s3://bench-media", modalities="mp4,wav")
           boto3: client.download_file on W threads (its default TransferConfig)
 
 Every method runs in its own process, W workers, interleaved over --repeat rounds after one
-warm-up round; the median is reported with min..max and the load average. Requests are
+warm-up round; the median is reported with min..max and the load average. Before each run the
+page cache is written back (``sync``, untimed): ours syncs each file it delivers (curl, aria2c
+and boto3 do not), and must not also wait for the previous method's writes. Requests are
 counted by nginx's access log; for "ours" they include the dry run that the child does
 first to time the planning alone (per-file: one HEAD per object). ``whole-archive``
 restates the upstream toolkit's unit of download: to get a sample it fetches the whole tar,
@@ -357,9 +362,13 @@ def run_python_child(kind: str, spec: dict, env: dict) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def run_tool(argv: list[str], out: Path) -> dict:
+def run_tool(argv: list[str], out: Path, sync: bool = False) -> dict:
+    """Run a download tool; with ``sync``, then fsync what it wrote (``sync FILE...``), in the
+    time: the durability ours gives every file it delivers."""
     t = time.perf_counter()
     proc = subprocess.run(argv, capture_output=True, text=True)
+    if sync and not proc.returncode:
+        subprocess.run(["sync", *(str(p) for p in out.rglob("*") if p.is_file())], check=True)
     seconds = time.perf_counter() - t
     if proc.returncode:
         sys.exit(f"{argv[0]} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
@@ -439,6 +448,12 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--sources", default="tar,https,s3")
     ap.add_argument("--work", type=Path, default=Path("/tmp/seamless-bench-materialize"))
+    ap.add_argument(
+        "--ref-code",
+        type=Path,
+        help="also run ours from the package in this folder (a checkout of another version, "
+        "put first on PYTHONPATH), interleaved with the rest, as method ours@ref",
+    )
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -484,6 +499,7 @@ def main() -> None:
                         out = scratch / "out"
                         shutil.rmtree(out, ignore_errors=True)
                         out.mkdir()
+                        os.sync()  # no method waits for the writeback of the one before
                         before, mark = load(), ngx.mark() if ngx else 0
                         r = run(out, env)
                         if ngx is not None and source != "s3":
@@ -534,14 +550,20 @@ def _methods(args, sources, ngx, release, catalog, www, sql, keys, scratch):
     w = args.workers
     have = {t: shutil.which(t) is not None for t in ("curl", "aria2c")}
 
-    def ours(source: str, modalities: str):
+    def ours(source: str, modalities: str, code: Path | None = None):
         spec = {"catalog": str(catalog), "sql": sql, "source": source,
                 "modalities": modalities, "workers": w}  # fmt: skip
-        return lambda out, env: run_python_child("ours", dict(spec, out=str(out)), env)
+        path = {"PYTHONPATH": str(code.resolve())} if code is not None else {}
+        return lambda out, env: run_python_child("ours", dict(spec, out=str(out)), env | path)
+
+    def add_ours(source: str, uri: str, modalities: str) -> None:
+        methods[source, "ours"] = ours(uri, modalities)
+        if args.ref_code is not None:
+            methods[source, "ours@ref"] = ours(uri, modalities, args.ref_code)
 
     if "tar" in sources and ngx is not None:
         hub, urls = hub_to_nginx(release / "hf", www, ngx.base)
-        methods["tar", "ours"] = ours(f"hf://datasets/{REPO}", "json,mp4,npz,wav")
+        add_ours("tar", f"hf://datasets/{REPO}", "json,mp4,npz,wav")
         if have["curl"]:
             with hub:  # a dry run gives the byte ranges ours reads; curl gets them for free
                 settings = config.from_env({"HF_ENDPOINT": hub.endpoint})
@@ -554,23 +576,25 @@ def _methods(args, sources, ngx, release, catalog, www, sql, keys, scratch):
                 for i, r in enumerate(plan.requests)
             ]
 
-            def curl_tar(out: Path, env: dict) -> dict:
+            def curl_tar(out: Path, env: dict, sync: bool = False) -> dict:
                 cfg = scratch / "tar.cfg"
                 curl_config([(u, rng, out / f"r{i:05d}") for u, rng, i in ranges], cfg)
-                return run_tool(curl_argv(cfg, w), out)
+                return run_tool(curl_argv(cfg, w), out, sync)
 
             methods["tar", "curl"] = curl_tar
+            methods["tar", "curl+sync"] = lambda out, env: curl_tar(out, env, sync=True)
     if "https" in sources and ngx is not None:
-        methods["https", "ours"] = ours(f"{ngx.base}/cdn", "mp4,wav")
+        add_ours("https", f"{ngx.base}/cdn", "mp4,wav")
         if have["curl"]:
 
-            def curl_files(out: Path, env: dict) -> dict:
+            def curl_files(out: Path, env: dict, sync: bool = False) -> dict:
                 cfg = scratch / "files.cfg"
                 entries = [(f"{ngx.base}/cdn/{k}", None, out / k.replace("/", "_")) for k in keys]
                 curl_config(entries, cfg)
-                return run_tool(curl_argv(cfg, w), out)
+                return run_tool(curl_argv(cfg, w), out, sync)
 
             methods["https", "curl"] = curl_files
+            methods["https", "curl+sync"] = lambda out, env: curl_files(out, env, sync=True)
         if have["aria2c"]:
 
             def aria2(out: Path, env: dict) -> dict:
@@ -579,7 +603,7 @@ def _methods(args, sources, ngx, release, catalog, www, sql, keys, scratch):
 
             methods["https", "aria2c"] = aria2
     if "s3" in sources:
-        methods["s3", "ours"] = ours(f"s3://{BUCKET}", "mp4,wav")
+        add_ours("s3", f"s3://{BUCKET}", "mp4,wav")
 
         def boto(out: Path, env: dict) -> dict:
             return run_python_child("boto3", {"out": str(out), "keys": keys, "workers": w}, env)
@@ -593,7 +617,7 @@ def report(results: dict, n_samples: int, workers: int, missing: list[str]) -> N
     if missing:
         print(f"skipped (not installed): {', '.join(missing)}")
     head = (
-        f"{'source':<7}{'method':<8}{'MB':>8}{'s (median)':>11}{'min..max':>14}{'MB/s':>8}"
+        f"{'source':<7}{'method':<10}{'MB':>8}{'s (median)':>11}{'min..max':>14}{'MB/s':>8}"
         f"{'requests':>9}{'req/sample':>11}{'fetched/needed':>15}  load at start"
     )
     print(head)
@@ -608,30 +632,29 @@ def report(results: dict, n_samples: int, workers: int, missing: list[str]) -> N
                 sent = last.get("sent", last["bytes"])
                 ratio = f"{sent / last['needed']:.4f}"
             print(
-                f"{source:<7}{name:<8}{mb:>8.1f}{median(secs):>11.3f}{spread(secs):>14}"
+                f"{source:<7}{name:<10}{mb:>8.1f}{median(secs):>11.3f}{spread(secs):>14}"
                 f"{mb / median(secs):>8.1f}{reqs if reqs is not None else 'n/a':>9}"
                 f"{(reqs / n_samples) if reqs is not None else float('nan'):>11.2f}"
                 f"{ratio:>15}  {last['load']}"
             )
     print()
     for source, methods in results.items():
-        if "ours" not in methods:
-            continue
-        ours = median([r["seconds"] for r in methods["ours"]])
-        for name, runs in methods.items():
-            if name != "ours":
-                base = median([r["seconds"] for r in runs])
-                print(f"{source}: ours throughput vs {name}: {base / ours:.2f}x")
-        o = methods["ours"][-1]
-        plan_s = median([r["plan_s"] for r in methods["ours"]])
-        print(
-            f"{source}: ours planning alone (a dry run, same process before the run): "
-            f"{plan_s:.3f} s median"
-        )
-        print(
-            f"{source}: ours plan requests {o['plan_requests']} for {n_samples} samples, "
-            f"{o['delivered']} files delivered, {o['failed']} failed"
-        )
+        for mine in [m for m in methods if m.startswith("ours")]:
+            ours = median([r["seconds"] for r in methods[mine]])
+            for name, runs in methods.items():
+                if name != mine and (mine == "ours" or not name.startswith("ours")):
+                    base = median([r["seconds"] for r in runs])
+                    print(f"{source}: {mine} throughput vs {name}: {base / ours:.2f}x")
+            o = methods[mine][-1]
+            plan_s = median([r["plan_s"] for r in methods[mine]])
+            print(
+                f"{source}: {mine} planning alone (a dry run, same process before the run): "
+                f"{plan_s:.3f} s median"
+            )
+            print(
+                f"{source}: {mine} plan requests {o['plan_requests']} for {n_samples} samples, "
+                f"{o['delivered']} files delivered, {o['failed']} failed"
+            )
 
 
 if __name__ == "__main__":

@@ -328,8 +328,8 @@ def test_resume_after_kill_transfers_only_the_remainder(hf_catalog, release, tmp
         timeout=120,
     )
     assert proc.returncode == -9, proc.stderr
-    partial = list(to.rglob("*.part"))
-    assert len(partial) == 1 and partial[0].stat().st_size > 0
+    partial = list(to.rglob("*.part"))  # the file being written, and any awaiting its commit
+    assert partial and sum(p.stat().st_size for p in partial) > 0
     _assert_tree_equal(to, release)  # whatever has a final name is complete
     r = materialize(hf_catalog, sql=sql, to=to, source=hf)
     assert r.ok

@@ -1,4 +1,5 @@
-"""Carry out a plan: a bounded pool of workers, one request or merged output per task."""
+"""Carry out a plan: a bounded pool of workers, one request or merged output per task, and
+a committer that syncs and renames the files they write."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import io
 import json
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..errors import CatalogError, disk_errors
@@ -15,7 +16,7 @@ from ..store import write_atomic
 from . import merge
 from .plan import MERGE_NPZ, Item, Plan, Request, clear_stale_temps, sidecar
 from .receipts import Outcome
-from .write import Splitter, write_bytes
+from .write import Committer, Splitter, write_bytes
 
 
 class Progress:
@@ -63,27 +64,38 @@ def _describe(e: BaseException) -> str:
     return str(e) or type(e).__name__
 
 
-def run_request(store: ObjectStore, to: Path, req: Request, progress: Progress) -> list[Outcome]:
-    """One ranged read, split into its items' files."""
-    done: list[Outcome] = []
-
-    def on_done(item: Item, sha: str | None) -> None:
-        done.append(_outcome(item, "delivered", 0, sha))
-        progress.add_file()
-
+def run_request(
+    store: ObjectStore, to: Path, req: Request, progress: Progress, committer: Committer
+) -> Callable[[], list[Outcome]]:
+    """One ranged read, split into its items' files, each committed by ``committer`` while
+    the read goes on. Returns a function that gives the request's outcomes once ``committer``
+    is done (an item is delivered when its commit succeeded)."""
     for item in req.items:
         clear_stale_temps(to, item)
-    splitter = Splitter(to, req, on_done, progress.add_bytes)
+    splitter = Splitter(to, req, committer, lambda item: progress.add_file(), progress.add_bytes)
+    error = None
     try:
         store.copy_range(req.key, req.offset, req.length, splitter, req.known)
         splitter.finish()
     except Exception as e:  # a failed read or write fails the items not yet written
         splitter.abort()
-        written = {o.path for o in done}
-        reason = _describe(e)
-        done += [_outcome(i, "failed", 0, None, reason) for i in req.items if i.dest not in written]
-    _share_bytes(done, req, splitter.received)
-    return done
+        error = _describe(e)
+
+    def outcomes() -> list[Outcome]:
+        done = []
+        for item, commit in splitter.commits:
+            try:
+                done.append(_outcome(item, "delivered", 0, commit.result()))
+            except Exception as e:  # VerifyError, DiskError: that item fails, others stand
+                done.append(_outcome(item, "failed", 0, None, _describe(e)))
+        if error is not None:
+            handed = {item.dest for item, _ in splitter.commits}
+            left = [i for i in req.items if i.dest not in handed]
+            done += [_outcome(i, "failed", 0, None, error) for i in left]
+        _share_bytes(done, req, splitter.received)
+        return done
+
+    return outcomes
 
 
 def _share_bytes(outcomes: list[Outcome], req: Request, received: int) -> None:
@@ -151,14 +163,14 @@ def run_merged(store: ObjectStore, to: Path, item: Item, progress: Progress) -> 
 def execute(
     store: ObjectStore, to: Path, plan: Plan, workers: int, progress: Progress
 ) -> list[Outcome]:
-    """Run every request and merged output of ``plan`` on ``workers`` threads."""
-    tasks: list[Callable[[], list[Outcome]]] = [
-        (lambda r=r: run_request(store, to, r, progress)) for r in plan.requests
-    ]
-    tasks += [(lambda i=i: run_merged(store, to, i, progress)) for i in plan.merged]
-    outcomes: list[Outcome] = []
-    with ThreadPoolExecutor(max(1, workers)) as pool:
-        futures = [pool.submit(t) for t in tasks]
-        for f in as_completed(futures):
-            outcomes += f.result()
-    return outcomes
+    """Run every request and merged output of ``plan`` on ``workers`` threads, the commits
+    of the files they write on a :class:`Committer` beside them. Returns (or raises) once
+    every commit is done."""
+    workers = max(1, workers)
+    with Committer(workers, 2 * workers) as committer, ThreadPoolExecutor(workers) as pool:
+        reads = [pool.submit(run_request, store, to, r, progress, committer)
+                 for r in plan.requests]  # fmt: skip
+        merged = [pool.submit(run_merged, store, to, i, progress) for i in plan.merged]
+    # both pools are drained: every file is committed or failed
+    outcomes = [o for f in reads for o in f.result()()]
+    return outcomes + [o for f in merged for o in f.result()]

@@ -191,7 +191,9 @@ def check_present(to: Path, item: Item) -> None:
 
 
 def build_requests(items: Iterable[Item]) -> list[Request]:
-    """Group the items still to fetch: adjacent members of one sample of a tar share a read."""
+    """Group the items still to fetch: adjacent members of one sample of a tar share a read.
+    A member with a temp file to resume starts a read of its own (a run killed while its
+    commits were pending leaves several of one sample, each whole or nearly)."""
     todo = [i for i in items if i.state == "todo" and i.kind not in MERGED]
     todo.sort(key=lambda i: (i.parts[0].key, i.parts[0].offset))
     requests: list[Request] = []
@@ -205,10 +207,10 @@ def build_requests(items: Iterable[Item]) -> list[Request]:
             and last.key == part.key
             and last.items[-1].file_id == item.file_id
             and last.items[-1].order + 1 == item.order
+            and not item.partial
         )
         if joins:
             assert last is not None
-            item.partial = 0  # only the first member of a read can resume
             last.length = part.offset + part.length - last.offset
             last.items.append(item)
         else:

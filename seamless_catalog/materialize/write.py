@@ -1,8 +1,10 @@
-"""Write output files atomically: a unique temp file in the target folder, verify, rename.
+"""Write output files atomically: a unique temp file in the target folder, fsync, verify,
+rename.
 
 A temp file left by an interrupted run is resumed (its bytes are kept and the source is
 read from where it stopped) or removed. No file ever appears under its final name unless
-its size (and sha256, when known) matched.
+its bytes are on disk and its size (and sha256, when known) matched. A :class:`Committer`
+does the fsync, verify and rename of downloaded files beside the downloads.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import contextlib
 import hashlib
 import logging
 import os
+import threading
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from ..errors import CatalogError, disk_errors
@@ -68,6 +72,15 @@ class PartFile:
             self.hash.update(data)
         self.size += len(data)
 
+    def flush(self) -> None:
+        """Hand the buffered bytes to the OS (a kill then keeps them for the next run)."""
+        try:
+            with disk_errors(self.dest):
+                self.fh.flush()
+        except BaseException:
+            self.discard()
+            raise
+
     def commit(self, size: int | None) -> str | None:
         """Verify and rename into place; return the verified sha256 (None if none was asked)."""
         try:
@@ -103,21 +116,58 @@ class PartFile:
             os.remove(self.path)
 
 
+class Committer:
+    """Commits finished files (:meth:`PartFile.commit`: fsync, verify, rename) on threads of
+    its own, so that a download goes on while the file it just wrote syncs (fsync releases
+    the GIL). At most ``pending`` files wait or are being committed (each holds an open file):
+    :meth:`submit` blocks while they are that many. Leaving the ``with`` block waits for every
+    commit, also on an exception: none renames after its run has returned or raised (and
+    released the destination lock)."""
+
+    def __init__(self, threads: int = 4, pending: int = 8) -> None:
+        self._pool = ThreadPoolExecutor(max(1, threads), thread_name_prefix="commit")
+        self._slots = threading.BoundedSemaphore(max(1, pending))
+
+    def submit(self, out: PartFile, size: int | None) -> Future[str | None]:
+        """Commit ``out`` (expecting ``size`` bytes) in the background; the future gives the
+        verified sha256 (None if none was asked) or the commit's error (the temp file is
+        then removed, as by :meth:`PartFile.commit`)."""
+        self._slots.acquire()
+        try:
+            future = self._pool.submit(out.commit, size)
+        except BaseException:
+            self._slots.release()
+            out.close()  # not committed: left for the next run to resume
+            raise
+        future.add_done_callback(lambda _: self._slots.release())
+        return future
+
+    def __enter__(self) -> Committer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True)
+
+
 class Splitter:
     """The byte stream of one request, cut into its items' files (tar headers dropped).
 
-    ``on_done(item, sha256)`` is called as each item's last byte is written and committed
-    (``sha256`` when the item has one to verify, else None).
+    As each item's last byte is written its file goes to ``committer`` and the read goes on;
+    ``commits`` lists the items handed over with the futures of their commits.
+    ``on_done(item)`` is called once the item's file is under its final name (from the
+    committer's thread; not for a failed commit).
     """
 
     def __init__(
         self,
         to: Path,
         request: Request,
-        on_done: Callable[[Item, str | None], None],
+        committer: Committer,
+        on_done: Callable[[Item], None] = lambda item: None,
         on_bytes: Callable[[int], None] = lambda n: None,
     ) -> None:
-        self.to, self.request, self.on_done, self.on_bytes = to, request, on_done, on_bytes
+        self.to, self.request, self.committer = to, request, committer
+        self.on_done, self.on_bytes = on_done, on_bytes
         self.pos = request.offset  # absolute offset in the object of the next byte
         self.spans = []  # (start, end, item) in object offsets, for the bytes still to write
         for i, item in enumerate(request.items):
@@ -127,6 +177,7 @@ class Splitter:
         self.current: PartFile | None = None
         self.index = 0
         self.received = 0
+        self.commits: list[tuple[Item, Future[str | None]]] = []
 
     def _open(self) -> PartFile:
         if self.current is None:
@@ -135,6 +186,19 @@ class Splitter:
                 self.to / item.dest, item.partial > 0, item.version, item.sha256
             )
         return self.current
+
+    def _commit(self, item: Item, out: PartFile) -> None:
+        self.current = None
+        self.index += 1
+        out.flush()
+        future = self.committer.submit(out, item.size)
+        self.commits.append((item, future))
+
+        def renamed(f: Future[str | None]) -> None:
+            if f.exception() is None:
+                self.on_done(item)
+
+        future.add_done_callback(renamed)
 
     def write(self, data: bytes) -> int:
         n = len(data)
@@ -153,9 +217,7 @@ class Splitter:
                 out.write(view[:take])  # no copy: the file (and hash) take a view
                 view, self.pos = view[take:], self.pos + take
             if self.pos >= end:
-                self.current = None
-                self.index += 1
-                self.on_done(item, out.commit(item.size))
+                self._commit(item, out)
         return n
 
     def finish(self) -> None:
@@ -164,10 +226,7 @@ class Splitter:
             start, end, item = self.spans[self.index]
             if self.pos < end:
                 break
-            out = self._open()
-            self.current = None
-            self.index += 1
-            self.on_done(item, out.commit(item.size))
+            self._commit(item, self._open())
 
     def abort(self) -> None:
         if self.current is not None:
