@@ -254,9 +254,7 @@ class SnapshotWriter:
         return manifest
 
 
-def _cuts(
-    cursor: duckdb.DuckDBPyConnection, rows: str, values: tuple, key: str, n_rows: int
-) -> list:
+def _cuts(con: duckdb.DuckDBPyConnection, rows: str, values: tuple, key: str, n_rows: int) -> list:
     """Values of ``key`` that cut ``n_rows`` rows into ranges of about ``RANGE_ROWS`` (none
     when they fit in one), from a reservoir sample."""
     n_ranges = -(-n_rows // RANGE_ROWS)
@@ -265,7 +263,7 @@ def _cuts(
     k = schema.quote_ident(key)
     sample = [
         r[0]
-        for r in cursor.execute(
+        for r in con.execute(
             f"SELECT {k} FROM ({rows}) WHERE {k} IS NOT NULL "
             f"USING SAMPLE reservoir({n_ranges * SAMPLE_PER_RANGE} ROWS) REPEATABLE (1)",
             list(values),
