@@ -68,25 +68,33 @@ def _t(
     )
 
 
+# the filelist's columns, in two groups: the files view puts label and split between them
+_FILE_IDS = [
+    ("file_id", S),
+    ("vendor", S),
+    ("session", S),
+    ("prompt_hash", S),
+    ("participant", S),
+    ("session_key", S),
+    ("interaction_key", S),
+]
+_FILE_PLACE = [
+    ("batch_idx", I32),
+    ("archive_idx", I32),
+    ("has_imitator_movement", B),
+    ("has_annotation_1p", B),
+    ("has_annotation_3p", B),
+    ("archive_path", S),
+]
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in [
         _t(
             "files",
             [
-                ("file_id", S),
-                ("vendor", S),
-                ("session", S),
-                ("prompt_hash", S),
-                ("participant", S),
-                ("session_key", S),
-                ("interaction_key", S),
-                ("batch_idx", I32),
-                ("archive_idx", I32),
-                ("has_imitator_movement", B),
-                ("has_annotation_1p", B),
-                ("has_annotation_3p", B),
-                ("archive_path", S),
+                *_FILE_IDS,
+                *_FILE_PLACE,
                 ("filelist_line", I64),
             ],
             "one row per filelist.csv row (flags null for the 5-column filelist)",
@@ -323,21 +331,10 @@ DERIVED: dict[str, Table] = {
         _derived(
             "files",
             [
-                ("file_id", S),
-                ("vendor", S),
-                ("session", S),
-                ("prompt_hash", S),
-                ("participant", S),
-                ("session_key", S),
-                ("interaction_key", S),
+                *_FILE_IDS,
                 ("label", S),
                 ("split", S),
-                ("batch_idx", I32),
-                ("archive_idx", I32),
-                ("has_imitator_movement", B),
-                ("has_annotation_1p", B),
-                ("has_annotation_3p", B),
-                ("archive_path", S),
+                *_FILE_PLACE,
                 ("duration_s", F64),
                 ("duration_source", S),
                 ("placeholder", B),
