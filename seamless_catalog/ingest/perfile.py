@@ -18,7 +18,7 @@ from ..probes import probe_npy
 from ..readers import FileReader
 from . import documents, samples
 from .layout import SPLIT_DIR_RE, matched, posix, walk_dirs
-from .units import Sink, Unit, files_fingerprint_size
+from .units import Sink, Unit, files_fingerprint
 
 CDN_GROUPS = (
     "metadata",
@@ -116,7 +116,7 @@ class PerFileSource:
         for folder, label, split in self.split_dirs:
             for file_id, files in sorted(_files_by_id(folder).items()):
                 fs = tuple(files)
-                fingerprint, size = files_fingerprint_size(p for _, p in fs)
+                fingerprint, size = files_fingerprint(p for _, p in fs)
                 yield Unit(
                     f"cdn:{label}/{split}/{file_id}",
                     "cdn",

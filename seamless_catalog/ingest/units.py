@@ -152,18 +152,9 @@ def file_fingerprint(path: Path) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}"
 
 
-def files_fingerprint(paths: Iterable[Path]) -> str:
-    return files_fingerprint_size(paths)[0]
-
-
-def files_fingerprint_size(paths: Iterable[Path]) -> tuple[str, int]:
+def files_fingerprint(paths: Iterable[Path]) -> tuple[str, int]:
     """(fingerprint, total bytes) of some files, from one ``stat`` each."""
-    h, total = hashlib.sha1(), 0
-    for p in sorted(paths):
-        st = os.stat(p)
-        h.update(f"{p}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-        total += st.st_size
-    return h.hexdigest(), total
+    return _fingerprint((str(p), os.stat(p)) for p in sorted(paths))
 
 
 def folder_fingerprint(folder: Path) -> tuple[tuple[str, ...], str, int]:
@@ -172,14 +163,18 @@ def folder_fingerprint(folder: Path) -> tuple[tuple[str, ...], str, int]:
     prefix = "" if str(folder) == "." else f"{folder}{os.sep}"
     with os.scandir(folder) as scan:
         entries = sorted((e.name, e) for e in scan if e.is_file())
-    h, total, paths = hashlib.sha1(), 0, []
-    for name, e in entries:
-        st = e.stat()
-        path = prefix + name
+    paths = tuple(prefix + name for name, _ in entries)
+    fingerprint, total = _fingerprint((p, e.stat()) for p, (_, e) in zip(paths, entries))
+    return paths, fingerprint, total
+
+
+def _fingerprint(stats: Iterable[tuple[str, os.stat_result]]) -> tuple[str, int]:
+    """(digest of each file's path, size and mtime, in the order given; total bytes)."""
+    h, total = hashlib.sha1(), 0
+    for path, st in stats:
         h.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
         total += st.st_size
-        paths.append(path)
-    return tuple(paths), h.hexdigest(), total
+    return h.hexdigest(), total
 
 
 def content_fingerprint(data: bytes) -> str:
