@@ -99,11 +99,7 @@ def _up_to_date(writer: store.SnapshotWriter, prev: store.Manifest) -> bool:
     if any(name not in prev.tables for name in schema.DERIVED):
         return False
     rel = store.select_sql("derived_files", prev.files(writer.root, "derived_files"))
-    (got,) = writer.con.execute(
-        f"SELECT min(source_unit), max(source_unit) FROM ({rel})"
-    ).fetchall()
-    want = views.derived_source_unit()
-    return got == (want, want)
+    return views.computed_by_these_definitions(writer.con, f"({rel})")
 
 
 def _merged_sql(writer: store.SnapshotWriter, t: schema.Table, everything: bool) -> str:

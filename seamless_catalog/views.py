@@ -158,17 +158,20 @@ def stored_views(con: duckdb.DuckDBPyConnection, manifest: store.Manifest | None
     :func:`create_base_views`. A table without rows tells nothing: it is not used."""
     if manifest is None:
         return set()
+    return {
+        t.view
+        for t in schema.DERIVED.values()
+        if manifest.tables.get(t.name)
+        and computed_by_these_definitions(con, f"raw.{schema.quote_ident(t.name)}")
+    }
+
+
+def computed_by_these_definitions(con: duckdb.DuckDBPyConnection, derived: str) -> bool:
+    """Whether every row of ``derived`` (a derived table's relation) was computed by the
+    current view definitions."""
     want = derived_source_unit()
-    out = set()
-    for t in schema.DERIVED.values():
-        if not manifest.tables.get(t.name):
-            continue
-        got = con.execute(
-            f"SELECT min(source_unit), max(source_unit) FROM raw.{schema.quote_ident(t.name)}"
-        ).fetchall()[0]
-        if got == (want, want):
-            out.add(t.view)
-    return out
+    got = con.execute(f"SELECT min(source_unit), max(source_unit) FROM {derived}").fetchall()
+    return got[0] == (want, want)
 
 
 def derived_source_unit() -> str:
