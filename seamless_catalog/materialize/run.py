@@ -223,7 +223,7 @@ def materialize(
     """
     settings = settings or config.from_env()
     to = Path(to)
-    parse_modalities(modalities)
+    parse_modalities(modalities)  # a bad list fails here, before any catalog or lock
     shard_kn = parse_shard(shard)
     if workers < 1:
         raise UsageError(f"--workers {workers}: give at least 1")
