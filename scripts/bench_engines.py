@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _warm() -> None:
-    import seamless_catalog.materialize.engines  # noqa: F401
+    import seamless_catalog.materialize.running.engines  # noqa: F401
 
 
 def start_engines(names: list[str]) -> tuple[dict[str, float], contextlib.ExitStack]:

@@ -43,7 +43,7 @@ def runner(name):
 
 @runner("ours_tree")
 def _ours_tree(release: Path, out: Path) -> None:
-    from seamless_catalog.ingest.run import ingest
+    from seamless_catalog.ingestion.pipeline import ingest
 
     ingest(
         out,
@@ -55,7 +55,7 @@ def _ours_tree(release: Path, out: Path) -> None:
 
 @runner("ours_tars")
 def _ours_tars(release: Path, out: Path) -> None:
-    from seamless_catalog.ingest.run import ingest
+    from seamless_catalog.ingestion.pipeline import ingest
 
     ingest(
         out,

@@ -91,7 +91,7 @@ def _inflate(release: Path, mp4_bytes: int) -> None:
 
 
 def prepare(work: Path, n_files: int, mp4_bytes: int) -> tuple[Path, Path]:
-    from seamless_catalog.ingest.run import ingest
+    from seamless_catalog.ingestion.pipeline import ingest
     from seamless_catalog.synth import generate
 
     release, catalog = work / "release", work / "catalog"

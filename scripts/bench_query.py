@@ -58,8 +58,8 @@ def _native(catalog: Path, db: Path) -> None:
     """Copy every raw table into ``db`` as a native table and apply the same views."""
     import duckdb
 
-    from seamless_catalog import schema, views
     from seamless_catalog.catalog import Catalog
+    from seamless_catalog.store import schema, views
 
     with Catalog.open(catalog) as cat:
         con = duckdb.connect(str(db))
@@ -142,7 +142,7 @@ def bench(catalog: Path, repeat: int, names: list[str]) -> dict:
 
 
 def _quick_catalog() -> Path:
-    from seamless_catalog.ingest.run import ingest
+    from seamless_catalog.ingestion.pipeline import ingest
     from seamless_catalog.synth import generate
 
     work = Path(tempfile.mkdtemp())

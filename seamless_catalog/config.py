@@ -16,6 +16,7 @@ ASSETS_BASE_URL = (
 CDN_BASE_URL = "https://dl.fbaipublicfiles.com/seamless_interaction"
 HF_REPO = "facebook/seamless-interaction"
 HF_ENDPOINT = "https://huggingface.co"
+DEFAULT_SOURCE = f"hf://datasets/{HF_REPO}"  # where media are read from unless told
 ASSET_NAMES = ("interactions", "participants", "relationships")
 
 

@@ -47,7 +47,14 @@ class SourceFormatError(CatalogError, ValueError):
         self.reason = reason
 
 
-class InvalidId(CatalogError, ValueError):
+class BadRecord(CatalogError, ValueError):
+    """One record of a source (a CSV row, a JSON element) is not what the release holds.
+
+    Never raised out of an ingest: the parser quarantines the record in ``ingest_issues``
+    with its file, line and this message, and keeps everything valid."""
+
+
+class InvalidId(BadRecord):
     def __init__(self, value: object, what: str = "file_id") -> None:
         super().__init__(
             f"{what} {value!r} does not parse: expected V<vv>_S<ssss>_I<iiiiiiii>_P<pppp>[A-Z]"
@@ -71,7 +78,7 @@ class UnsafeQuery(QueryError):
 
 
 class NotPortable(CatalogError, ValueError):
-    """A table file breaks the portable profile (``seamless_catalog.portable``)."""
+    """A table file breaks the portable profile (``seamless_catalog.store.portable``)."""
 
     def __init__(self, path: object, problems: list[str]) -> None:
         super().__init__(

@@ -32,10 +32,10 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from . import portable, schema, store
-from .catalog import connect
 from .config import Settings, from_env
 from .errors import NotPortable, RemoteError, UsageError, disk_errors
+from .store import portable, schema, snapshots
+from .store.catalogdb import connect
 
 LICENSE = "cc-by-nc-4.0"
 SINGLE_SPLIT = "train"
@@ -97,7 +97,7 @@ def publish(
     if not _REPO_ID.match(repo_id):
         raise UsageError(f"--repo must be ORG/NAME (a Hub dataset repo id), got {repo_id!r}")
     root = Path(catalog_dir)
-    manifest = store.require_manifest(root)
+    manifest = snapshots.require_manifest(root)
     if out is None and dry_run:
         out = Path(repo_id.split("/")[1])
     with _folder(out) as folder:
@@ -124,7 +124,7 @@ def _folder(out: str | Path | None) -> Iterator[Path]:
 
 
 def build_folder(
-    root: Path, manifest: store.Manifest, repo_id: str, out: Path
+    root: Path, manifest: snapshots.Manifest, repo_id: str, out: Path
 ) -> tuple[list[PublishedTable], list[str]]:
     """Write the folder to publish at ``out``, atomically: built under a temp name beside it,
     then renamed. An existing ``out`` is replaced only if a previous build wrote it."""
@@ -158,7 +158,7 @@ def _swap_in(tmp: Path, out: Path) -> None:
 
 
 def _write_tables(
-    root: Path, manifest: store.Manifest, folder: Path
+    root: Path, manifest: snapshots.Manifest, folder: Path
 ) -> tuple[list[PublishedTable], list[str]]:
     con = connect()
     tables, empty = [], []
@@ -175,7 +175,7 @@ def _write_tables(
     return tables, empty
 
 
-def table_names(manifest: store.Manifest) -> list[str]:
+def table_names(manifest: snapshots.Manifest) -> list[str]:
     """Every table of the snapshot (derived ones too): declared ones in declared order first."""
     declared = list(schema.TABLES)
     rank = {n: i for i, n in enumerate(declared)}
@@ -184,9 +184,9 @@ def table_names(manifest: store.Manifest) -> list[str]:
 
 def _write_table(con, name: str, files: list[Path], folder: Path) -> PublishedTable | None:
     t = schema.table(name)
-    relation = store.select_sql(name, files)
+    relation = snapshots.select_sql(name, files)
     order = ", ".join(schema.quote_ident(c) for c in t.partition_by + t.sort_by)
-    if "split" in t.schema.names:
+    if "split" in t.names:
         found = con.execute(f"SELECT DISTINCT split FROM ({relation})").fetchall()
         splits = sorted((r[0] for r in found), key=_split_order)
         where = " WHERE split = ?"
@@ -220,8 +220,8 @@ def _copy(con, sql: str, params: list, folder: Path, split: str) -> list[Path]:
     staging = folder / f".{split}"
     folder.mkdir(parents=True, exist_ok=True)
     con.execute(
-        f"COPY ({sql}) TO {store.sql_literal(staging)} (FORMAT parquet, COMPRESSION zstd, "
-        f"FILE_SIZE_BYTES {MAX_FILE_BYTES}, FILENAME_PATTERN {store.sql_literal(split + '_{i}')})",
+        f"COPY ({sql}) TO {snapshots.sql_literal(staging)} (FORMAT parquet, COMPRESSION zstd, "
+        f"FILE_SIZE_BYTES {MAX_FILE_BYTES}, FILENAME_PATTERN {snapshots.sql_literal(split + '_{i}')})",
         params,
     )
     parts = sorted(staging.glob("*.parquet"), key=lambda p: int(p.stem.rsplit("_", 1)[1]))
@@ -245,7 +245,7 @@ def _check(path: Path, declared) -> None:
 
 
 def dataset_card(
-    repo_id: str, manifest: store.Manifest, tables: list[PublishedTable], empty: list[str]
+    repo_id: str, manifest: snapshots.Manifest, tables: list[PublishedTable], empty: list[str]
 ) -> str:
     """The README.md of the published repo: YAML front matter (license, configs) and a body."""
     from huggingface_hub import DatasetCardData

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import schema
 from .catalog import Catalog
+from .store import schema
 
 TOTALS_SQL = """
 select

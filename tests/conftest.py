@@ -38,7 +38,7 @@ def release(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def hf_catalog(release: Path, tmp_path_factory) -> Path:
     """The release's tars ingested, with its filelist and assets."""
-    from seamless_catalog.ingest.run import ingest
+    from seamless_catalog.ingestion.pipeline import ingest
 
     cat = tmp_path_factory.mktemp("catalog")
     ingest(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from seamless_catalog.catalog import Catalog
-from seamless_catalog.ingest.run import ingest
+from seamless_catalog.ingestion.pipeline import ingest
 
 
 def _rows(path: Path) -> list[dict[str, str]]:

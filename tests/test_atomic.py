@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from seamless_catalog import store
 from seamless_catalog.catalog import Catalog
-from seamless_catalog.ingest.run import ingest
+from seamless_catalog.ingestion.pipeline import ingest
+from seamless_catalog.store import snapshots
 
 COUNTS = (
     "files",
@@ -56,9 +56,9 @@ def reference(release, tmp_path_factory) -> dict[str, int]:
 def test_unchanged_reingest_parses_nothing_and_keeps_files(release, hf_copy, tmp_path, reference):
     root = tmp_path / "cat"
     _ingest(root, hf_copy, release)
-    before = store.read_manifest(root)
+    before = snapshots.read_manifest(root)
     again = _ingest(root, hf_copy, release)
-    after = store.read_manifest(root)
+    after = snapshots.read_manifest(root)
     assert again.n_units_parsed == 0 and again.n_units_unchanged > 0
     assert after.snapshot == before.snapshot + 1
     changed = {t for t in after.tables if after.tables[t] != before.tables.get(t)}
@@ -93,14 +93,14 @@ def test_few_files_per_partition_after_many_runs(release, hf_copy, tmp_path):
     for i in range(3):
         os.utime(sorted(hf_copy.rglob("*.tar"))[i], ns=(i + 5, i + 5))
         _ingest(root, hf_copy, release)
-    m = store.read_manifest(root)
+    m = snapshots.read_manifest(root)
     for table, files in m.tables.items():
         dirs = [str(Path(f).parent) for f in files]
         assert len(dirs) == len(set(dirs)), f"{table} has several files in one partition"
     on_disk = {str(p.relative_to(root)) for p in (root / "data").rglob("*.parquet")}
     named = {
         f
-        for mm in (m, store.read_manifest(root, store.PREVIOUS))
+        for mm in (m, snapshots.read_manifest(root, snapshots.PREVIOUS))
         for fs in mm.tables.values()
         for f in fs
     }
@@ -132,20 +132,20 @@ def test_catalog_duckdb_opens_without_the_package(hf_catalog):
 
 KILLER = textwrap.dedent("""
     import os, signal, sys
-    from seamless_catalog import store, views
-    from seamless_catalog.ingest import docbatch, pool, run, staging
+    from seamless_catalog.store import snapshots, views
+    from seamless_catalog.ingestion import docbatch, pool, pipeline, staging
     target, nth, root, hf, release = sys.argv[1:6]
-    run.BATCH_UNITS = 2  # several staging batches, so a kill can fall between them
+    pipeline.BATCH_UNITS = 2  # several staging batches, so a kill can fall between them
     # "task" kills the parent while worker processes parse; the others parse in threads
     pool.MIN_BYTES = 0 if target == "task" else 1 << 62
     owner, name = {
         "parse": (docbatch, "parse"),
         "stage": (staging.Staging, "write"),
         "task": (staging.Staging, "adopt"),
-        "write_table": (store.SnapshotWriter, "write_table"),
-        "manifest": (store.os, "replace"),
+        "write_table": (snapshots.SnapshotWriter, "write_table"),
+        "manifest": (snapshots.os, "replace"),
         "catalog_duckdb": (views, "write_catalog_duckdb"),
-        "gc": (store, "collect_garbage"),
+        "gc": (snapshots, "collect_garbage"),
     }[target]
     original, calls = getattr(owner, name), [0]
     def wrapper(*args, **kwargs):
@@ -154,7 +154,7 @@ KILLER = textwrap.dedent("""
             os.kill(os.getpid(), signal.SIGKILL)
         return original(*args, **kwargs)
     setattr(owner, name, wrapper)
-    run.ingest(root, [hf], filelist=release + "/filelist.csv", assets=release + "/assets")
+    pipeline.ingest(root, [hf], filelist=release + "/filelist.csv", assets=release + "/assets")
 """)
 
 POINTS = [

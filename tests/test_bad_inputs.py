@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from seamless_catalog.catalog import Catalog
-from seamless_catalog.ingest.run import ingest
+from seamless_catalog.ingestion.pipeline import ingest
 
 CORPUS = Path(__file__).parent / "corpus"
 FID = "V00_S0001_I00000001_P0001"

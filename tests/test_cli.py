@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from seamless_catalog.cli import main
+from seamless_catalog.store import snapshots
 
 
 def _run(*args: str):
@@ -68,7 +69,7 @@ def test_usage_error_exit_2(tmp_path):
 
 
 def test_views_lists_every_view_file(hf_catalog):
-    from seamless_catalog.views import view_files
+    from seamless_catalog.store.views import view_files
 
     out = _run("views", "--catalog", str(hf_catalog)).output
     for vf in view_files():
@@ -105,16 +106,15 @@ def test_module_entry_point():
     ],
 )
 def test_query_cannot_write_or_read_outside_the_catalog(hf_catalog, tmp_path, sql, monkeypatch):
-    from seamless_catalog import store
 
     monkeypatch.chdir(tmp_path)
     before = sorted(p.name for p in hf_catalog.rglob("*"))
-    manifest = store.read_manifest(hf_catalog)
+    manifest = snapshots.read_manifest(hf_catalog)
     result = CliRunner().invoke(main, ["query", "--catalog", str(hf_catalog), sql])
     assert result.exit_code == 1, result.output
     assert "Error:" in result.output and "Traceback" not in result.output
     assert sorted(p.name for p in hf_catalog.rglob("*")) == before
-    assert store.read_manifest(hf_catalog) == manifest
+    assert snapshots.read_manifest(hf_catalog) == manifest
     assert not list(tmp_path.iterdir())
     assert (
         _run("query", "--catalog", str(hf_catalog), "select count(*) as n from files").exit_code

@@ -11,11 +11,11 @@ import threading
 
 from click.testing import CliRunner
 
-from seamless_catalog import store
 from seamless_catalog.catalog import Catalog
 from seamless_catalog.cli import main
-from seamless_catalog.ingest.run import ingest
-from seamless_catalog.materialize.receipts import read_receipt, receipts_dir
+from seamless_catalog.ingestion.pipeline import ingest
+from seamless_catalog.materialize.running.receipts import read_receipt, receipts_dir
+from seamless_catalog.store import snapshots
 
 from .containment import Contained
 
@@ -48,12 +48,12 @@ def test_two_materializers_on_one_destination(hf_catalog, release, tmp_path):
 def test_second_ingest_refuses_while_one_writes(release, tmp_path):
     root = tmp_path / "cat"
     ingest(root, filelist=str(release / "filelist.csv"), assets=str(release / "assets"))
-    before = store.read_manifest(root)
-    with store.write_lock(root):  # as a running ingest holds it
+    before = snapshots.read_manifest(root)
+    with snapshots.write_lock(root):  # as a running ingest holds it
         out = CliRunner().invoke(main, ["ingest", "--catalog", str(root), str(release / "hf")])
     assert out.exit_code == 1 and "another ingest is writing" in out.output
     assert "Traceback" not in out.output
-    assert store.read_manifest(root) == before
+    assert snapshots.read_manifest(root) == before
 
 
 def test_readers_see_one_snapshot_while_ingests_commit(release, tmp_path):

@@ -13,11 +13,11 @@ pytest.importorskip("altair")
 from click.testing import CliRunner  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from seamless_catalog.catalog import check_read_only  # noqa: E402
-from seamless_catalog.dashboard.command import dashboard  # noqa: E402
-from seamless_catalog.dashboard.data import Data  # noqa: E402
-from seamless_catalog.dashboard.server import APP, server_argv  # noqa: E402
-from seamless_catalog.errors import QueryError  # noqa: E402
+from seamless_catalog.cli import main
+from seamless_catalog.dashboard.data import Data
+from seamless_catalog.dashboard.server import APP, server_argv
+from seamless_catalog.errors import QueryError
+from seamless_catalog.store.catalogdb import check_read_only
 
 TIMEOUT = 60
 
@@ -194,7 +194,7 @@ def test_command_binds_loopback_and_has_an_example(tmp_path):
     assert argv[argv.index("--server.address") + 1] == "127.0.0.1"
     assert argv[argv.index("--server.headless") + 1] == "true"
     assert argv[argv.index("--catalog") + 1] == str(tmp_path.resolve())
-    help_text = CliRunner().invoke(dashboard, ["--help"]).output
+    help_text = CliRunner().invoke(main, ["dashboard", "--help"]).output
     assert "Example:" in help_text and "seamless-catalog dashboard --catalog" in help_text
-    result = CliRunner().invoke(dashboard, ["--catalog", str(tmp_path / "none")])
-    assert result.exit_code != 0 and "no catalog" in result.output
+    result = CliRunner().invoke(main, ["dashboard", "--catalog", str(tmp_path / "none")])
+    assert result.exit_code == 1 and "no catalog" in result.output

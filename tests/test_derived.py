@@ -1,4 +1,4 @@
-"""Derived tables (seamless_catalog.derive) and the fast open of catalog.duckdb.
+"""Derived tables (seamless_catalog.store.derive) and the fast open of catalog.duckdb.
 
 The stored rows must equal what the views compute from the ingested tables, after a first
 ingest, after incremental ones (a tar added, a tar removed, nothing changed), without VAD,
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from seamless_catalog import derive, schema, store, views
 from seamless_catalog.catalog import Catalog
-from seamless_catalog.ingest.run import ingest
+from seamless_catalog.ingestion.pipeline import ingest
+from seamless_catalog.store import derive, schema, snapshots, views
 
 from .test_real_raw import _layout
 
@@ -69,7 +69,7 @@ def _scopes(monkeypatch) -> list:
 
 def test_first_ingest_stores_what_the_views_compute(hf_catalog):
     assert_stored_equals_computed(hf_catalog)
-    m = store.require_manifest(hf_catalog)
+    m = snapshots.require_manifest(hf_catalog)
     assert all(m.tables[name] for name in schema.DERIVED)
 
 
@@ -94,10 +94,10 @@ def test_incremental_ingests_recompute_only_the_touched_interactions(
     assert len(added) < n_files
     assert_stored_equals_computed(root)
 
-    before = store.require_manifest(root).tables
+    before = snapshots.require_manifest(root).tables
     _ingest(root, release, [str(hf_copy)])  # nothing changed: the derived files are kept
     assert scopes[-1] == []
-    after = store.require_manifest(root).tables
+    after = snapshots.require_manifest(root).tables
     assert all(before[name] == after[name] for name in schema.DERIVED)
 
     tars[0].unlink()  # a tar disappears
@@ -209,9 +209,9 @@ def test_import_and_open_stay_light(hf_catalog):
         "import sys; from seamless_catalog import Catalog; "
         f"c = Catalog.open({str(hf_catalog)!r}); assert c.prebuilt; "
         "c.sql('select * from turn_taking').fetchall(); "
-        "heavy = [m for m in ('pyarrow', 'polars', 'seamless_catalog.ingest.run') "
+        "heavy = [m for m in ('pyarrow', 'polars', 'seamless_catalog.ingestion.pipeline') "
         "if m in sys.modules]; assert not heavy, heavy; "
-        "import seamless_catalog.ingest.tars; from seamless_catalog import ingest; "
-        "assert callable(ingest) and ingest.__module__ == 'seamless_catalog.ingest.run'"
+        "import seamless_catalog.ingestion.tars; from seamless_catalog import ingest; "
+        "assert callable(ingest) and ingest.__module__ == 'seamless_catalog.ingestion.pipeline'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -16,12 +16,13 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from seamless_catalog import store
 from seamless_catalog.catalog import Catalog
 from seamless_catalog.cli import main
-from seamless_catalog.ingest.run import ingest
-from seamless_catalog.materialize import materialize, write
-from seamless_catalog.materialize.receipts import last_receipt, read_receipt
+from seamless_catalog.ingestion.pipeline import ingest
+from seamless_catalog.materialize import materialize
+from seamless_catalog.materialize.running import write
+from seamless_catalog.materialize.running.receipts import last_receipt, read_receipt
+from seamless_catalog.store import snapshots
 
 from .containment import Contained, tree_digest
 
@@ -180,8 +181,8 @@ def _ingest_args(root: Path, release: Path) -> list:
 
 
 def _assert_only_named_files(root: Path) -> None:
-    m = store.read_manifest(root)
-    named = {f for mm in (m, store.read_manifest(root, store.PREVIOUS)) if mm
+    m = snapshots.read_manifest(root)
+    named = {f for mm in (m, snapshots.read_manifest(root, snapshots.PREVIOUS)) if mm
              for fs in mm.tables.values() for f in fs}  # fmt: skip
     on_disk = {str(p.relative_to(root)) for p in (root / "data").rglob("*.parquet")}
     assert on_disk == named, on_disk ^ named
@@ -200,7 +201,7 @@ def test_ingest_no_space_while_writing_tables(small_catalog, release, tmp_path, 
     root = small_catalog
     before, digest = _counts(root), tree_digest(root, content=True)
     box = Contained(tmp_path, [root], [release], tmp_path / "cwd")
-    original, calls = store.SnapshotWriter.write_table, [0]
+    original, calls = snapshots.SnapshotWriter.write_table, [0]
 
     def full(self, name, sql):
         calls[0] += 1
@@ -211,14 +212,14 @@ def test_ingest_no_space_while_writing_tables(small_catalog, release, tmp_path, 
             )
         return original(self, name, sql)
 
-    monkeypatch.setattr(store.SnapshotWriter, "write_table", full)
+    monkeypatch.setattr(snapshots.SnapshotWriter, "write_table", full)
     out = _cli(*_ingest_args(root, release))
     _clean_error(out, "No space left on device", "free some space", str(root))
     assert _counts(root) == before
     _assert_only_named_files(root)
     after = tree_digest(root, content=True)
     assert {k: v for k, v in after.items() if not k.startswith("staging")} == digest
-    monkeypatch.setattr(store.SnapshotWriter, "write_table", original)
+    monkeypatch.setattr(snapshots.SnapshotWriter, "write_table", original)
     assert _cli(*_ingest_args(root, release)).exit_code == 0
     box.check()
 

@@ -8,8 +8,9 @@ import json
 import pyarrow as pa
 import pytest
 
-from seamless_catalog.ingest import docbatch, documents
-from seamless_catalog.ingest.units import RowSink, Unit
+from seamless_catalog.ingestion import docbatch, documents
+from seamless_catalog.ingestion.sink import RowSink
+from seamless_catalog.ingestion.units import Unit
 
 FID = "V00_S0001_I00000001_P0001"
 

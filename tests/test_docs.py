@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from seamless_catalog.views import view_files
+from seamless_catalog.store.views import view_files
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from seamless_catalog.catalog import Catalog
-from seamless_catalog.ingest.run import ingest
+from seamless_catalog.ingestion.pipeline import ingest
 
 GOOD = [
     "V00_S0809_I00000582_P0947,improvised,dev,0,3,1,0,1",

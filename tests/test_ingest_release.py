@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from seamless_catalog.catalog import Catalog
-from seamless_catalog.ingest.run import ingest
+from seamless_catalog.ingestion.pipeline import ingest
 
 
 def _filelist(release: Path) -> list[dict[str, str]]:

@@ -29,7 +29,9 @@ SLACK = 3 * 1024  # tar headers and padding between the members of one read, per
 
 KILLER = r"""
 import os, signal, sys
-from seamless_catalog.materialize import fetch, materialize, receipts, tars, write
+from seamless_catalog.materialize import materialize
+from seamless_catalog.materialize.planning import tars
+from seamless_catalog.materialize.running import fetch, receipts, write
 
 cat, sql, to, source, target, nth, workers = sys.argv[1:8]
 nth = int(nth)
@@ -101,7 +103,7 @@ def _outputs(to: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def bare_catalog(release: Path, tmp_path_factory) -> Path:
-    from seamless_catalog.ingest.run import ingest
+    from seamless_catalog.ingestion.pipeline import ingest
 
     cat = tmp_path_factory.mktemp("bare")
     ingest(cat, [], filelist=str(release / "filelist.csv"), assets=str(release / "assets"))

@@ -15,11 +15,11 @@ import pytest
 from click.testing import CliRunner
 
 from seamless_catalog.cli import main
+from seamless_catalog.cli.format import plan_totals
 from seamless_catalog.errors import InvalidId, UsageError
 from seamless_catalog.materialize import materialize
-from seamless_catalog.materialize.receipts import read_receipt
-from seamless_catalog.materialize.report import plan_totals
-from seamless_catalog.materialize.write import PartFile, VerifyError
+from seamless_catalog.materialize.running.receipts import read_receipt
+from seamless_catalog.materialize.running.write import PartFile, VerifyError
 
 ALL = "select file_id from files"
 
@@ -69,7 +69,7 @@ def assert_like_tree(to: Path, release: Path) -> None:
 @pytest.fixture(scope="module")
 def bare_catalog(release: Path, tmp_path_factory) -> Path:
     """The filelist and assets only: no member index, so tars are indexed on the fly."""
-    from seamless_catalog.ingest.run import ingest
+    from seamless_catalog.ingestion.pipeline import ingest
 
     cat = tmp_path_factory.mktemp("bare")
     ingest(cat, [], filelist=str(release / "filelist.csv"), assets=str(release / "assets"))
@@ -296,7 +296,8 @@ def test_receipt_missing_object_exit_1_and_retry_failed(hf_catalog, release, tmp
 
 KILLER = """
 import os, signal, sys
-from seamless_catalog.materialize import materialize, write
+from seamless_catalog.materialize import materialize
+from seamless_catalog.materialize.running import write
 
 limit, written = int(sys.argv[5]), [0]
 original = write.PartFile.write

@@ -1,5 +1,5 @@
 """The commit of each downloaded file (fsync, verify, rename) runs beside the downloads, on
-the :class:`~seamless_catalog.materialize.write.Committer`: a file gets its final name only
+the :class:`~seamless_catalog.materialize.running.write.Committer`: a file gets its final name only
 after its fsync, and is counted (progress, receipt) only after its rename; the download goes
 on while it syncs; a failed commit fails that file alone; at most a bounded number of files
 wait; and a run returns or raises only once every commit is done."""
@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from seamless_catalog.materialize import fetch, materialize, write
-from seamless_catalog.materialize.plan import STATE_DIR
-from seamless_catalog.materialize.receipts import last_receipt, read_receipt
-from seamless_catalog.remote.base import LocalStore
+from seamless_catalog.materialize import materialize
+from seamless_catalog.materialize.running import fetch, write
+from seamless_catalog.materialize.running.local import STATE_DIR
+from seamless_catalog.materialize.running.receipts import last_receipt, read_receipt
+from seamless_catalog.remote.local import LocalStore
 
 TARS = (
     "select file_id from files where file_id in (select file_id from raw.members) "

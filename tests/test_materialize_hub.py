@@ -50,7 +50,7 @@ def test_hub_one_request_per_sample_and_fetched_over_needed(
 
 
 def test_hub_on_the_fly_index_counts_header_reads(make_hub_server, release, tmp_path):
-    from seamless_catalog.ingest.run import ingest
+    from seamless_catalog.ingestion.pipeline import ingest
 
     cat = tmp_path / "cat"
     ingest(cat, [], filelist=str(release / "filelist.csv"), assets=str(release / "assets"))

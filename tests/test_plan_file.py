@@ -27,7 +27,7 @@ from seamless_catalog.materialize import (
     run_shard,
     shard_of,
 )
-from seamless_catalog.materialize.receipts import plan_receipts, read_receipt
+from seamless_catalog.materialize.running.receipts import plan_receipts, read_receipt
 
 TARS = "select file_id from files where file_id in (select file_id from raw.members)"
 ENV = dict(os.environ, SEAMLESS_CATALOG_PROGRESS="0")
@@ -134,7 +134,7 @@ def test_array_members_give_the_plain_tree_and_a_killed_one_is_redone_alone(
     need1 = sum(i.size for i in pf.items if i.dest in k1)
     killer = (
         "import os, signal, sys\n"
-        "from seamless_catalog.materialize import write\n"
+        "from seamless_catalog.materialize.running import write\n"
         "from seamless_catalog.cli import main\n"
         "limit, done = int(sys.argv[1]), [0]\n"
         "orig = write.PartFile.write\n"

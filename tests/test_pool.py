@@ -10,8 +10,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from seamless_catalog.ingest import pool
-from seamless_catalog.ingest.units import Unit
+from seamless_catalog.ingestion import pool
+from seamless_catalog.ingestion.units import Unit
 
 
 def _issue(sink) -> None:

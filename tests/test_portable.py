@@ -1,4 +1,4 @@
-"""Every table we write keeps the portable profile (``seamless_catalog.portable``), and the
+"""Every table we write keeps the portable profile (``seamless_catalog.store.portable``), and the
 catalog reads back the same with DuckDB, Polars and pyarrow.
 
 The checks iterate over ``schema.TABLES`` and over the Parquet files an ingest actually wrote,
@@ -17,8 +17,8 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from seamless_catalog import portable, schema, store
-from seamless_catalog.catalog import connect
+from seamless_catalog.store import portable, schema, snapshots
+from seamless_catalog.store.catalogdb import connect
 
 # tables an ingest of the test release (with one bad filelist line) must write
 WRITTEN = {"files", "prompts", "participants", "relationships", "documents", "members",
@@ -30,7 +30,7 @@ WRITTEN = {"files", "prompts", "participants", "relationships", "documents", "me
 def catalog(hf_catalog: Path, release: Path, tmp_path_factory) -> Path:
     """The shared catalog, re-ingested with a filelist that has one bad line, so that
     ``ingest_issues`` (empty for a clean release) is written too."""
-    from seamless_catalog.ingest.run import ingest
+    from seamless_catalog.ingestion.pipeline import ingest
 
     tmp = tmp_path_factory.mktemp("portable")
     root = tmp / "cat"
@@ -42,7 +42,7 @@ def catalog(hf_catalog: Path, release: Path, tmp_path_factory) -> Path:
 
 
 def _tables(root: Path) -> dict[str, list[Path]]:
-    m = store.require_manifest(root)
+    m = snapshots.require_manifest(root)
     return {name: m.files(root, name) for name in m.tables if m.tables[name]}
 
 
@@ -198,7 +198,7 @@ def test_duckdb_polars_and_pyarrow_agree(catalog, name):
 
     con = connect()
     duck = con.sql(
-        f"select * from read_parquet({store.sql_literal(glob)}, "
+        f"select * from read_parquet({snapshots.sql_literal(glob)}, "
         f"hive_partitioning = {str(hive).lower()})"
     ).arrow()
     if not isinstance(duck, pa.Table):  # DuckDB >= 1.4 returns a RecordBatchReader

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from seamless_catalog.errors import MediaFormatError
-from seamless_catalog.probes import probe_mp4, probe_npz, probe_wav
-from seamless_catalog.readers import BytesReader, CountingReader, SliceReader
-from seamless_catalog.tarindex import iter_members
+from seamless_catalog.formats.probes import probe_mp4, probe_npz, probe_wav
+from seamless_catalog.formats.readers import BytesReader, CountingReader, SliceReader
+from seamless_catalog.formats.tarindex import iter_members
 
 # ---------------------------------------------------------------- wav builders
 

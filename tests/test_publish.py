@@ -15,12 +15,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from seamless_catalog import portable, schema, store
-from seamless_catalog.catalog import connect
 from seamless_catalog.cli import main
 from seamless_catalog.config import from_env
 from seamless_catalog.errors import UsageError
 from seamless_catalog.publish import MARKER, publish, table_names
+from seamless_catalog.store import portable, schema, snapshots
+from seamless_catalog.store.catalogdb import connect
 
 pytest_plugins = ("tests.hub_server",)
 
@@ -42,7 +42,7 @@ def _front_matter(readme: str) -> dict:
 
 def _catalog_rows(root: Path, name: str) -> dict[str, int]:
     """Rows of a table per HF split, read from the catalog's own files."""
-    relation = store.select_sql(name, store.require_manifest(root).files(root, name))
+    relation = snapshots.select_sql(name, snapshots.require_manifest(root).files(root, name))
     con = connect()
     if "split" in schema.table(name).schema.names:
         sql = f"select split, count(*) from ({relation}) group by split"
@@ -51,7 +51,7 @@ def _catalog_rows(root: Path, name: str) -> dict[str, int]:
 
 
 def _tables_with_rows(root: Path) -> list[str]:
-    m = store.require_manifest(root)
+    m = snapshots.require_manifest(root)
     return [name for name in table_names(m) if m.tables[name]]
 
 
@@ -74,7 +74,7 @@ def test_card_yaml_parses_and_lists_every_table(published, hf_catalog):
         for d in config["data_files"]:
             assert list(published.glob(d["path"])), d
     body = readme.split("\n---\n", 1)[1]
-    for name in table_names(store.require_manifest(hf_catalog)):
+    for name in table_names(snapshots.require_manifest(hf_catalog)):
         assert f"`{name}`" in body if name in configs else name in body.split("no config")[1]
     assert f'load_dataset("{REPO}", "files")' in readme
     assert f"hf://datasets/{REPO}/data/files/*.parquet" in readme

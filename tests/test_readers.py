@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seamless_catalog.readers import (
+from seamless_catalog.formats.readers import (
     BytesReader,
     CountingReader,
     FileReader,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from seamless_catalog.catalog import Catalog
-from seamless_catalog.ingest.run import ingest
+from seamless_catalog.ingestion.pipeline import ingest
 
 FIELDS = [
     "file_id",

@@ -16,10 +16,10 @@ import pytest
 from seamless_catalog.config import Settings
 from seamless_catalog.errors import ObjectChanged, RemoteUnavailable, UsageError
 from seamless_catalog.remote import http
+from seamless_catalog.remote.dispatch import open_store
 from seamless_catalog.remote.http import FixedTarget, HttpClient, HttpObject, RetryPolicy
 from seamless_catalog.remote.https import HttpsStore
 from seamless_catalog.remote.hub import HubStore, parse_hf_uri
-from seamless_catalog.remote.registry import open_remote
 
 pytest_plugins = ("tests.hub_server", "tests.cdn_server")
 
@@ -229,7 +229,7 @@ def test_hf_uris():
     with pytest.raises(UsageError):
         parse_hf_uri("hf://models/a/b")
     with pytest.raises(UsageError):
-        open_remote("ftp://x", Settings())
+        open_store("ftp://x", Settings())
 
 
 def test_hub_store_resolves_once_and_sends_the_token_only_to_the_hub(make_hub_server, hub_repo):

@@ -19,7 +19,7 @@ import pytest
 
 from seamless_catalog.catalog import Catalog
 from seamless_catalog.config import Settings
-from seamless_catalog.ingest.run import RETRY, ingest
+from seamless_catalog.ingestion.pipeline import RETRY, ingest
 from seamless_catalog.remote import http
 
 pytest_plugins = ("tests.hub_server", "tests.cdn_server", "tests.s3_server")
@@ -194,7 +194,7 @@ def test_failed_reread_keeps_the_rows_of_the_previous_snapshot(
     assert before > 0
     # the tar changes upstream (new fingerprint) but cannot be read this time
     server.faults.status(500, times=1000, path=bad, kind="cdn")
-    from seamless_catalog.ingest import run as run_module
+    from seamless_catalog.ingestion import pipeline as run_module
 
     real = run_module._Run._previous_units
 
@@ -226,7 +226,7 @@ RESUME_SCRIPT = textwrap.dedent(
     """
     import sys
     from seamless_catalog.config import Settings
-    from seamless_catalog.ingest.run import ingest
+    from seamless_catalog.ingestion.pipeline import ingest
     cat, release, endpoint = sys.argv[1:4]
     settings = Settings(hf_endpoint=endpoint, progress=False, workers=1, flush_seconds=0,
                         remote_probes=("wav", "mp4", "npz"))

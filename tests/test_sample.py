@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from seamless_catalog.catalog import Catalog
 from seamless_catalog.cli import main
 from seamless_catalog.errors import UsageError
-from seamless_catalog.sample import sample, sample_sql
+from seamless_catalog.select.draw import sample, sample_sql
 
 
 def _keys(cat, unit, n, seed, where=None):

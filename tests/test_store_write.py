@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from seamless_catalog import store
+from seamless_catalog.store import snapshots
 
 ROWS = [("b", "improvised", "train"), ("a", "improvised", "train"), ("c", "odd label", "dev")]
 SQL = (
@@ -17,7 +17,7 @@ def test_one_sorted_file_per_partition_and_odd_values_and_no_rows(tmp_path):
     con = duckdb.connect()
     values = ", ".join(f"('{f}', '{lab}', '{sp}')" for f, lab, sp in ROWS)
     con.execute(f"CREATE TABLE src AS SELECT * FROM (VALUES {values}) v(file_id, label, split)")
-    writer = store.SnapshotWriter(tmp_path, con)
+    writer = snapshots.SnapshotWriter(tmp_path, con)
     assert writer.write_table("vad_segments", f"{SQL} WHERE label <> 'odd label'") == 2
     [path] = writer.tables["vad_segments"]
     assert path.endswith("label=improvised/split=train/data_0.parquet")
@@ -33,7 +33,7 @@ def test_one_sorted_file_per_partition_and_odd_values_and_no_rows(tmp_path):
 def test_a_large_partition_is_written_as_sorted_ranges_that_keep_every_row(tmp_path, monkeypatch):
     """Ranges of the first sort column, one file each: disjoint, in order, sorted inside,
     every row once (nulls and a value repeated across a cut included)."""
-    monkeypatch.setattr(store, "RANGE_ROWS", 100)
+    monkeypatch.setattr(snapshots, "RANGE_ROWS", 100)
     con = duckdb.connect()
     con.execute(
         "CREATE TABLE src AS SELECT "
@@ -41,7 +41,7 @@ def test_a_large_partition_is_written_as_sorted_ranges_that_keep_every_row(tmp_p
         "ELSE printf('f%05d', (i * 7919) % 1000) END AS file_id, "
         "i AS segment_idx, 'improvised' AS label, 'train' AS split FROM range(1000) t(i)"
     )
-    writer = store.SnapshotWriter(tmp_path, con)
+    writer = snapshots.SnapshotWriter(tmp_path, con)
     sql = (
         "SELECT file_id, segment_idx, 1.0 AS start_s, 2.0 AS end_s, label, split, "
         "'u' AS source_unit FROM src"

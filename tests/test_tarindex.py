@@ -8,8 +8,8 @@ import tarfile
 import pytest
 
 from seamless_catalog.errors import SourceFormatError
-from seamless_catalog.readers import BytesReader, CountingReader, FileReader
-from seamless_catalog.tarindex import TarMember, TarProblem, iter_entries, iter_members
+from seamless_catalog.formats.readers import BytesReader, CountingReader, FileReader
+from seamless_catalog.formats.tarindex import TarMember, TarProblem, iter_entries, iter_members
 
 FID = "V00_S0809_I00000582_P0947"
 LONG = "deep/" * 25 + FID + ".wav"  # 155 chars: ustar prefix, GNU L, pax path

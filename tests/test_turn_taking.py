@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 REPO = Path(__file__).resolve().parents[1]
-SQL_DIR = REPO / "sql"
+SQL_DIR = REPO / "seamless_catalog" / "store" / "sql"
 REAL = REPO.parent / "shared" / "data" / "real" / "usc-raw"
 
 BRIDGE_MS = 200  # ipu_bridge_ms

@@ -1,6 +1,6 @@
 """Member bytes -> Python objects: the JSON document, the NPZ arrays, the audio samples.
 
-The WAV header is parsed by :func:`~seamless_catalog.probes.probe_wav` (never assumed):
+The WAV header is parsed by :func:`~seamless_catalog.formats.probes.probe_wav` (never assumed):
 float32/float64 and 8/16/24/32-bit PCM all become float32 in [-1, 1). Only the samples
 present are returned; a file whose data chunk declares more than it holds is reported as
 ``truncated`` with both counts, never padded.
@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import MediaFormatError
-from ..probes import WavFacts, probe_wav
-from ..readers import BytesReader
+from ..formats.probes import WavFacts, probe_wav
+from ..formats.readers import BytesReader
+from ..layout import ANNOTATION_PREFIX, TRANSCRIPT, VAD, FileRef
 
 _PCM_SCALE = {"int16": 2.0**15, "int24": 2.0**23, "int32": 2.0**31}
 
@@ -98,12 +99,7 @@ class Sample:
     materialized mp4 when there is one, else its bytes.
     """
 
-    file_id: str
-    interaction_key: str
-    label: str
-    split: str
-    batch_idx: int
-    archive_idx: int
+    ref: FileRef  # which file, and where it lives (``file_id``, ``label``... read through)
     json: dict[str, Any] | None = None
     npz: dict[str, np.ndarray] | None = None
     audio: np.ndarray | None = None
@@ -112,32 +108,44 @@ class Sample:
     video: Path | bytes | None = None
     sources: dict[str, str] = field(default_factory=dict)  # ext -> where it was read from
 
+    file_id = property(lambda self: self.ref.file_id)
+    interaction_key = property(lambda self: self.ref.interaction_key)
+    label = property(lambda self: self.ref.label)
+    split = property(lambda self: self.ref.split)
+    batch_idx = property(lambda self: self.ref.batch_idx)
+    archive_idx = property(lambda self: self.ref.archive_idx)
+
     @property
     def transcript(self) -> list[dict[str, Any]]:
-        return (self.json or {}).get("metadata:transcript") or []
+        return (self.json or {}).get(TRANSCRIPT) or []
 
     @property
     def vad(self) -> list[dict[str, Any]]:
-        return (self.json or {}).get("metadata:vad") or []
+        return (self.json or {}).get(VAD) or []
 
     @property
     def annotations(self) -> dict[str, list[dict[str, Any]]]:
         """``{"3P-IS": [...], ...}``: only the types the file has."""
         doc = self.json or {}
-        return {k.split(":", 1)[1]: v for k, v in doc.items() if k.startswith("annotations:")}
+        return {
+            k[len(ANNOTATION_PREFIX) :]: v
+            for k, v in doc.items()
+            if k.startswith(ANNOTATION_PREFIX)
+        }
 
     def __getitem__(self, key: str) -> Any:
-        if key not in self.__dataclass_fields__:
+        if key not in self.as_dict():
             raise KeyError(key)
         return getattr(self, key)
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        fields = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "ref"}
+        return {**self.ref.meta, **fields}
 
 
-def decode(meta: dict[str, Any], blobs: dict[str, bytes], paths: dict[str, Path]) -> Sample:
-    """A :class:`Sample` from the member bytes of one file (``meta``: its catalog row)."""
-    s = Sample(**meta)
+def decode(ref: FileRef, blobs: dict[str, bytes], paths: dict[str, Path]) -> Sample:
+    """A :class:`Sample` from the member bytes of one file."""
+    s = Sample(ref)
     if "json" in blobs:
         s.json = decode_json(blobs["json"])
     if "npz" in blobs:

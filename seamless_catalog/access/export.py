@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..catalog import Catalog
 from ..errors import UsageError
-from .raw import EXT_ORDER, RawSample
+from ..layout import EXTENSIONS
+from ..store.catalogdb import CatalogDB
+from .raw import RawSample
 from .stream import SampleStream
 
 INDEX_NAME = "index.json"
@@ -121,14 +122,14 @@ class _Bytes:
 
 
 def export_webdataset(
-    cat: Catalog,
+    cat: CatalogDB,
     sql: str,
     to: str | Path,
     *,
     shard_size: str | int = "1GB",
     source: str | None = None,
     media: str | Path | None = None,
-    modalities: str | tuple[str, ...] = EXT_ORDER,
+    modalities: str | tuple[str, ...] = EXTENSIONS,
     prefix: str = "shard",
     prefetch: int = 4,
     errors: str = "raise",

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..catalog import Catalog
 from ..config import Settings
 from ..errors import UsageError
-from ..ids import parse_file_id
-from ..materialize.selection import select
+from ..layout import EXTENSIONS, parse_file_id
+from ..select.selection import select
+from ..store.catalogdb import CatalogDB
 from .decode import Sample, decode
-from .raw import EXT_ORDER, SampleReader
+from .raw import SampleReader
 
 
 def load_many(
-    cat: Catalog,
+    cat: CatalogDB,
     file_ids: list[str],
-    modalities: str | tuple[str, ...] = EXT_ORDER,
+    modalities: str | tuple[str, ...] = EXTENSIONS,
     media: str | Path | None = None,
     source: str | None = None,
     settings: Settings | None = None,
@@ -33,13 +33,13 @@ def load_many(
     out = []
     for fid in file_ids:
         raw = reader.fetch(rows[fid], plans[fid])
-        sample = decode(raw.meta, raw.blobs, raw.paths)
+        sample = decode(raw.row, raw.blobs, raw.paths)
         sample.sources = raw.sources
         out.append(sample)
     return out
 
 
-def pair_file_ids(cat: Catalog, interaction_key: str) -> list[str]:
+def pair_file_ids(cat: CatalogDB, interaction_key: str) -> list[str]:
     """The files of one interaction, a then b as in the ``pairs`` view (file_id order)."""
     ids = [
         r[0]

@@ -2,7 +2,7 @@
 
 A :class:`SampleReader` looks in a materialized folder first (the upstream layout
 ``{media}/{label}/{split}/{batch:04d}/{archive:04d}/{file_id}.{ext}``) and reads what is
-not there from the source through the materializer's own plan: ``plan_sources`` gives each
+not there from the source through the materializer's own plan: ``plan_files`` gives each
 output's byte ranges (tar members from ``raw.members`` or tar headers, per-file objects by
 HEAD), ``build_requests`` merges the adjacent members of a sample into one ranged read,
 the store retries and resumes inside ``copy_range``, and every output is checked against
@@ -20,35 +20,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import config
-from ..catalog import Catalog
-from ..config import Settings
+from ..config import DEFAULT_SOURCE, Settings
 from ..errors import SampleUnavailable
-from ..materialize.fetch import merged_bytes
-from ..materialize.plan import MERGED, Item, Request, build_requests
-from ..materialize.run import DEFAULT_SOURCE, FINE, parse_modalities, plan_sources
-from ..materialize.selection import FileRow
+from ..layout import EXTENSIONS, FileRef, parse_modalities, wanted_exts
+from ..materialize.planning.items import MERGED, Item, Request, build_requests
+from ..materialize.planning.sources import plan_files
+from ..materialize.running.fetch import merged_bytes
 from ..remote import ObjectStore, open_store
-
-EXT_ORDER = ("json", "mp4", "npz", "wav")  # member order in the release's tars
-
-
-def wanted_exts(modalities: tuple[str, ...]) -> tuple[str, ...]:
-    exts = {FINE.get(m, m) for m in modalities}
-    return tuple(e for e in EXT_ORDER if e in exts)
+from ..store.catalogdb import CatalogDB
 
 
 @dataclass
 class RawSample:
-    row: FileRow
+    row: FileRef
     blobs: dict[str, bytes]  # ext -> bytes
     paths: dict[str, Path] = field(default_factory=dict)  # ext -> materialized file
     sources: dict[str, str] = field(default_factory=dict)  # ext -> where it was read from
-
-    @property
-    def meta(self) -> dict:
-        r = self.row
-        return dict(file_id=r.file_id, interaction_key=r.interaction_key, label=r.label,
-                    split=r.split, batch_idx=r.batch_idx, archive_idx=r.archive_idx)  # fmt: skip
 
     @property
     def nbytes(self) -> int:
@@ -68,8 +55,8 @@ class FilePlan:
 class SampleReader:
     def __init__(
         self,
-        cat: Catalog,
-        modalities: str | tuple[str, ...] = EXT_ORDER,
+        cat: CatalogDB,
+        modalities: str | tuple[str, ...] = EXTENSIONS,
         source: str | None = None,
         media: str | Path | None = None,
         settings: Settings | None = None,
@@ -90,14 +77,14 @@ class SampleReader:
             self._store = open_store(self.source, self.settings)
         return self._store
 
-    def _local(self, row: FileRow) -> dict[str, Path]:
+    def _local(self, row: FileRef) -> dict[str, Path]:
         if self.media is None:
             return {}
         folder = self.media / row.folder
         found = {e: folder / f"{row.file_id}.{e}" for e in self.exts}
         return {e: p for e, p in found.items() if p.is_file()}
 
-    def plan(self, rows: list[FileRow]) -> dict[str, FilePlan]:
+    def plan(self, rows: list[FileRef]) -> dict[str, FilePlan]:
         """Per file: what is on disk, and the reads that fetch the rest."""
         plans = {r.file_id: FilePlan(self._local(r)) for r in rows}
         remote = [r for r in rows if len(plans[r.file_id].local) < len(self.exts)]
@@ -108,7 +95,7 @@ class SampleReader:
                 missing = [e for e in self.exts if e not in plans[r.file_id].local]
                 plans[r.file_id].failed.append(f"{', '.join(missing)} not under {self.media}")
             return plans
-        plan = plan_sources(self.cat, self.store, remote, self.modalities, merge=True)
+        plan = plan_files(self.cat, self.store, remote, self.modalities, merge=True)
         items: dict[str, list[Item]] = {}
         for item in plan.items:
             fp = plans[item.file_id]
@@ -124,7 +111,7 @@ class SampleReader:
             plans[file_id].requests = build_requests(its)
         return plans
 
-    def fetch(self, row: FileRow, fp: FilePlan) -> RawSample:
+    def fetch(self, row: FileRef, fp: FilePlan) -> RawSample:
         """The file's member bytes (thread-safe); :class:`SampleUnavailable` if any is missing."""
         if fp.failed:
             raise SampleUnavailable(row.file_id, "; ".join(dict.fromkeys(fp.failed)))
@@ -144,7 +131,7 @@ class SampleReader:
             raise SampleUnavailable(row.file_id, f"no {', '.join(missing)} at {self.source}")
         return out
 
-    def _read_request(self, row: FileRow, req: Request, out: RawSample) -> None:
+    def _read_request(self, row: FileRef, req: Request, out: RawSample) -> None:
         buf = io.BytesIO()
         self.store.copy_range(req.key, req.offset, req.length, buf, req.known)
         data = buf.getbuffer()
@@ -157,7 +144,7 @@ class SampleReader:
             out.sources[item.ext] = f"{self.source}:{req.key}@{part.offset}"
 
 
-def _check(row: FileRow, item: Item, blob: bytes) -> None:
+def _check(row: FileRef, item: Item, blob: bytes) -> None:
     """The materializer's checks, in memory: size, and sha256 when the source gave one."""
     if item.size is not None and len(blob) != item.size:
         raise SampleUnavailable(

@@ -20,12 +20,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import groupby
 from pathlib import Path
 
-from ..catalog import Catalog
 from ..config import Settings
 from ..errors import CatalogError, UsageError
-from ..materialize.selection import FileRow, select
+from ..layout import EXTENSIONS, FileRef
+from ..select.selection import select
+from ..store.catalogdb import CatalogDB
 from .decode import Sample, decode
-from .raw import EXT_ORDER, RawSample, SampleReader
+from .raw import RawSample, SampleReader
 
 PLAN_CHUNK = 256  # files planned at once (the per-file layout costs one HEAD per object)
 
@@ -35,14 +36,14 @@ def _rank(seed: int, key: str) -> bytes:
 
 
 def order_rows(
-    rows: list[FileRow],
+    rows: list[FileRef],
     *,
     shuffle: bool = False,
     seed: int = 0,
     rank: int = 0,
     world_size: int = 1,
     pairs_together: bool = False,
-) -> list[FileRow]:
+) -> list[FileRef]:
     """This rank's files, in stream order (before ``start`` and worker splitting)."""
     if world_size < 1 or not 0 <= rank < world_size:
         raise UsageError(f"rank {rank} of world_size {world_size}: need 0 <= rank < world_size")
@@ -64,10 +65,10 @@ class SampleStream:
 
     def __init__(
         self,
-        cat: Catalog,
+        cat: CatalogDB,
         sql: str,
         *,
-        modalities: str | tuple[str, ...] = EXT_ORDER,
+        modalities: str | tuple[str, ...] = EXTENSIONS,
         source: str | None = None,
         media: str | Path | None = None,
         shuffle: bool = False,
@@ -103,22 +104,22 @@ class SampleStream:
     def __len__(self) -> int:
         return len(self._todo())
 
-    def _todo(self) -> list[tuple[int, FileRow]]:
+    def _todo(self) -> list[tuple[int, FileRef]]:
         rest = list(enumerate(self.order))[self.start :]
         return rest[self.worker_id :: self.num_workers]
 
-    def _fetch(self, row: FileRow, fp) -> RawSample | Sample:
+    def _fetch(self, row: FileRef, fp) -> RawSample | Sample:
         raw = self.reader.fetch(row, fp)
         if not self.decode:
             return raw
-        s = decode(raw.meta, raw.blobs, raw.paths)
+        s = decode(raw.row, raw.blobs, raw.paths)
         s.sources = raw.sources
         return s
 
     def __iter__(self) -> Iterator[Sample | RawSample]:
         todo = self._todo()
         with ThreadPoolExecutor(self.prefetch, thread_name_prefix="seamless-stream") as pool:
-            window: deque[tuple[int, FileRow, Future]] = deque()
+            window: deque[tuple[int, FileRef, Future]] = deque()
             for i in range(0, len(todo), PLAN_CHUNK):
                 chunk = todo[i : i + PLAN_CHUNK]
                 plans = self.reader.plan([r for _, r in chunk])
@@ -129,7 +130,7 @@ class SampleStream:
             while window:
                 yield from self._settle(window.popleft())
 
-    def _settle(self, entry: tuple[int, FileRow, Future]) -> Iterator[Sample | RawSample]:
+    def _settle(self, entry: tuple[int, FileRef, Future]) -> Iterator[Sample | RawSample]:
         pos, row, future = entry
         try:
             sample = future.result()

@@ -14,7 +14,7 @@ from typing import Any
 
 from torch.utils.data import IterableDataset, get_worker_info
 
-from ..catalog import Catalog
+from ..store.catalogdb import CatalogDB
 from .stream import SampleStream
 
 
@@ -28,5 +28,5 @@ class SeamlessIterableDataset(IterableDataset):
     def __iter__(self):
         info = get_worker_info()
         worker = (info.id, info.num_workers) if info is not None else (0, 1)
-        with Catalog.open(self.catalog_dir) as cat:
+        with CatalogDB.open(self.catalog_dir) as cat:
             yield from SampleStream(cat, self.sql, worker=worker, **self.options)

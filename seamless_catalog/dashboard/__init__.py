@@ -6,6 +6,6 @@ Install with ``pip install 'seamless-catalog[dashboard]'``.
 ``sqlpage``, ``download``) renders from ``data`` (SQL through :class:`~seamless_catalog.Catalog`
 with bound parameters), ``media`` (materialized files in the upstream layout), ``charts``
 (Altair) and ``fetching`` (an adapter over :mod:`seamless_catalog.materialize`).
-``command`` holds the ``seamless-catalog dashboard`` click command. Nothing here imports
+``server`` starts Streamlit (the click command is ``cli/dashboard.py``). Nothing here imports
 Streamlit at package import time.
 """

@@ -7,8 +7,8 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from ..catalog import check_read_only
 from ..errors import CatalogError
+from ..store.catalogdb import check_read_only
 from . import fetching
 from .state import Options, data_for, table
 

@@ -1,4 +1,4 @@
-"""The dashboard's adapter over :func:`seamless_catalog.materialize.materialize`.
+"""The dashboard's adapter over :func:`seamless_catalog.materialize.jobs.materialize`.
 
 Plans with ``dry_run=True``; runs in a worker thread while the caller polls the plan's
 destination files, so a page can draw a progress bar (the materializer itself reports
@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import config
-from ..materialize import DEFAULT_SOURCE, MODALITIES, MaterializeResult, materialize
+from ..config import DEFAULT_SOURCE
+from ..layout import MODALITIES
+from ..materialize import MaterializeResult, materialize
 
 __all__ = ["DEFAULT_SOURCE", "MODALITIES", "Job", "plan", "run"]
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from ..probes import probe_npz
-from ..readers import FileReader
+from ..formats.probes import probe_npz
+from ..formats.readers import FileReader
 
 FPS = 30.0  # frame rate of the npz features (as the catalog's duration fallback assumes)
 MAX_POINTS = 1500

@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .. import store
 from ..errors import UsageError
+from ..store import snapshots
 
 APP = Path(__file__).with_name("app.py")
 DEFAULT_HOST = "127.0.0.1"
@@ -45,7 +45,7 @@ def check_ready(catalog: str | Path) -> None:
     """UsageError unless Streamlit is installed and ``catalog`` is a catalog."""
     if importlib.util.find_spec("streamlit") is None:
         raise UsageError("the dashboard needs Streamlit: pip install 'seamless-catalog[dashboard]'")
-    store.require_manifest(Path(catalog))
+    snapshots.require_manifest(Path(catalog))
 
 
 def serve(catalog: str | Path, **kwargs) -> int:

@@ -1,28 +1,36 @@
-"""Download exactly the files a selection names: plan, fetch, verify, write, receipt.
+"""Download exactly the files a selection names: plan, then fetch, verify, write, receipt.
 
-Modules: ``selection`` (SQL or a file -> file rows), ``shard`` (split by interaction),
-``plan`` (items and requests), ``tars`` / ``perfile`` (items of each source layout),
-``merge`` (npy/JSON Lines -> npz/json as upstream), ``write`` (atomic temp files),
-``fetch`` (the worker pool), ``receipts`` (one JSON Lines receipt per shard run), ``run``.
-Across machines: ``planfile`` (a plan as Parquet), ``planrun`` (one shard of it),
-``engines`` (local, Ray, Dask schedule shards), ``status`` (done/failed/missing).
+``planning/`` turns selected files into items and byte ranges without looking at the
+destination; ``running/`` settles a plan against the destination, fetches, writes atomically
+and leaves receipts, here or on Ray/Dask/array jobs; ``jobs`` holds the entry points that
+select, plan and run (``materialize``) or write a plan file (``make_plan``).
 """
 
 from __future__ import annotations
 
-from .engines import retry_plan, run_plan
-from .planfile import read_plan
-from .planrun import make_plan, run_shard
-from .run import DEFAULT_SOURCE, MODALITIES, MaterializeResult, materialize
-from .shard import shard_hash, shard_of
-from .status import plan_status
+from ..config import DEFAULT_SOURCE
+from ..layout import MODALITIES
+from ..select.shard import shard_hash, shard_of
+from .jobs import make_plan, materialize
+from .planning.items import Item, Part, Plan, Request
+from .planning.planfile import read_plan
+from .planning.sources import plan_files
+from .running.engines import retry_plan, run_plan
+from .running.runner import MaterializeResult
+from .running.shards import run_shard
+from .running.status import plan_status
 
 __all__ = [
     "DEFAULT_SOURCE",
     "MODALITIES",
+    "Item",
     "MaterializeResult",
+    "Part",
+    "Plan",
+    "Request",
     "make_plan",
     "materialize",
+    "plan_files",
     "plan_status",
     "read_plan",
     "retry_plan",

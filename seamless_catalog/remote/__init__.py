@@ -7,6 +7,7 @@ read whole or by byte range with retries, resume and version checks done inside.
 
 from __future__ import annotations
 
-from .base import ObjectInfo, ObjectStore, open_store
+from .base import ObjectInfo, ObjectStore
+from .dispatch import open_store
 
 __all__ = ["ObjectInfo", "ObjectStore", "open_store"]

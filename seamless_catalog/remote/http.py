@@ -9,7 +9,7 @@ from where it stopped, a ``200`` to a ranged GET is sliced, a ``Content-Range`` 
 than the one asked for is refused, and a change of ``ETag`` between requests raises
 :class:`~seamless_catalog.errors.ObjectChanged` instead of splicing two versions.
 
-:class:`HttpObject` is a :class:`~seamless_catalog.readers.RangeReader` over one
+:class:`HttpObject` is a :class:`~seamless_catalog.formats.readers.RangeReader` over one
 object, for stores whose objects are plain URLs (the HTTPS copy, the Hub's CDN).
 """
 

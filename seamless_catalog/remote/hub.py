@@ -77,6 +77,8 @@ class _HubTarget:
 class HubStore(ReaderBackedStore):
     """A dataset repo (or a folder of it) on the Hub, as an :class:`ObjectStore`."""
 
+    remembers_resolutions = True  # one resolve per file: the Hub limits them per 5 minutes
+
     def __init__(self, uri: str, settings: Settings, client: HttpClient | None = None) -> None:
         self.uri = uri
         self.path = parse_hf_uri(uri)

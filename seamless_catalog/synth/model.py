@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..ids import archive_path
+from ..layout import archive_path
 
 FULL_FILES = 129_370
 FULL_PROMPTS = 1_312

@@ -1,0 +1,118 @@
+"""The materializer's entry points: select, plan, then run (here, or written as a plan file
+for other machines). Each opens the catalog for the selection only, and holds the
+destination's lock from before the source is read until the receipt is written."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+from pathlib import Path
+
+from .. import config
+from ..config import DEFAULT_SOURCE, Settings
+from ..errors import UsageError
+from ..layout import EXTENSIONS, parse_modalities
+from ..remote import open_store
+from ..select.selection import select
+from ..select.shard import parse_shard
+from ..store.catalogdb import CatalogDB
+from .planning.items import Plan
+from .planning.planfile import PlanFile, items_plan_id, read_plan, write_plan
+from .planning.sources import plan_files
+from .running import receipts
+from .running.runner import MaterializeResult, run_items, settle
+from .running.write import destination_lock
+
+
+def open_selected(
+    catalog_dir: str | Path, selection: str | Path | None
+) -> contextlib.AbstractContextManager[CatalogDB]:
+    """The catalog, opened for a user's selection: user SQL runs on a connection confined to
+    the catalog (and the selection file's folder)."""
+    allow = [Path(selection).resolve().parent] if selection is not None else []
+    return CatalogDB.open(catalog_dir, sandbox=True, allow_paths=allow)
+
+
+def materialize(
+    catalog_dir: str | Path,
+    *,
+    sql: str | None = None,
+    selection: str | Path | None = None,
+    ids: list[str] | None = None,
+    to: str | Path,
+    source: str = DEFAULT_SOURCE,
+    modalities: str | Iterable[str] = EXTENSIONS,
+    pairs: bool = False,
+    dry_run: bool = False,
+    workers: int = 4,
+    shard: str | tuple[int, int] | None = None,
+    retry_failed: bool = False,
+    merge: bool = True,
+    settings: Settings | None = None,
+) -> MaterializeResult:
+    """Download exactly the files a selection names, into the upstream local layout.
+
+    ``sql`` (a result with ``file_id``, ``interaction_key`` or ``session_key``),
+    ``selection`` (CSV/Parquet with such a column, or a text file of ids) or ``ids`` (a list
+    of such keys) chooses the files; ``pairs`` adds the other side of each pair;
+    ``shard=(k, n)`` keeps the k-th of n interaction-wise parts; ``retry_failed`` redoes only
+    the failures of the last receipt. This is a plan (in memory; ``materialize plan`` writes
+    it to a file) run as one shard.
+    """
+    settings = settings or config.from_env()
+    to = Path(to)
+    mods = parse_modalities(modalities)  # a bad list fails here, before any catalog or lock
+    shard_kn = parse_shard(shard)
+    if workers < 1:
+        raise UsageError(f"--workers {workers}: give at least 1")
+    if retry_failed and (sql is not None or selection is not None or ids is not None):
+        raise UsageError("--retry-failed takes its selection from the last receipt: drop --sql")
+    retry = receipts.last_failures(to) if retry_failed else None
+    if retry is not None and not retry:
+        return MaterializeResult(Plan(source, "", []), dry_run=dry_run)
+    if retry is not None:
+        ids = sorted({r["file_id"] for r in retry})
+    with contextlib.ExitStack() as held:
+        with open_selected(catalog_dir, selection) as cat:
+            chosen = select(cat, sql=sql, selection=selection, ids=ids, pairs=pairs, shard=shard_kn)
+            store = open_store(source, settings)
+            if not dry_run:  # one run at a time writes into ``to``; "present" is decided under it
+                held.enter_context(destination_lock(to))
+            plan = plan_files(cat, store, chosen.files, mods, merge, workers)
+        if retry is not None:  # just the outputs that failed last time
+            only = {r["path"] for r in retry if r.get("path")}
+            plan.items = [i for i in plan.items if i.dest in only]
+        if dry_run:
+            return MaterializeResult(settle(plan, to), dry_run=True)
+        plan_id = items_plan_id(plan.items, list(chosen.unknown), plan.source)
+        return run_items(
+            store, to, plan, list(chosen.unknown), workers=workers, settings=settings,
+            plan_id=plan_id, shard=shard_kn or (1, 1),
+        )  # fmt: skip
+
+
+def make_plan(
+    catalog_dir: str | Path,
+    out: str | Path,
+    *,
+    to: str | Path,
+    sql: str | None = None,
+    selection: str | Path | None = None,
+    ids: list[str] | None = None,
+    source: str = DEFAULT_SOURCE,
+    modalities: str | Iterable[str] = EXTENSIONS,
+    pairs: bool = False,
+    merge: bool = True,
+    workers: int = 4,
+    settings: Settings | None = None,
+) -> PlanFile:
+    """Plan a selection into ``to`` and write the plan file ``out`` (nothing is transferred
+    and the destination is not looked at)."""
+    settings = settings or config.from_env()
+    mods = parse_modalities(modalities)
+    with open_selected(catalog_dir, selection) as cat:
+        chosen = select(cat, sql=sql, selection=selection, ids=ids, pairs=pairs)
+        plan = plan_files(cat, open_store(source, settings), chosen.files, mods, merge, workers)
+    write_plan(Path(out), plan.items, list(chosen.unknown), source=plan.source,
+               layout=plan.layout, to=Path(to))  # fmt: skip
+    return read_plan(out)

@@ -1,0 +1,187 @@
+"""A materialization as a file: one Parquet row per output item, readable by any engine.
+
+Each row says where the item's bytes are (``source``, ``parts``: object key, offset, length,
+name and version of each byte range), where it goes (``dest``, relative to the destination
+recorded in the file's metadata), what it is (``kind``, ``ext``, ``name``) and what it must be
+(``size``, ``sha256`` when the source publishes them, ``etag``). Items the plan already knows
+cannot be had are rows in state ``failed`` with a ``reason``; file ids the catalog does not
+know are rows of kind ``unknown``.
+
+Shards. ``shard_hash`` is the interaction's stable bucket (:func:`.shard.shard_hash`: 63 bits
+of the md5 of its key, a non-negative int64); the shard of a row for *any* N is
+``shard_hash % N + 1``, so N is chosen when running, both sides of a pair always land in the
+same shard, and adding items to a plan never moves the existing ones.
+
+Portable types only (int64/int32, plain strings, LIST<STRUCT>, LIST<VARCHAR>; no unsigned,
+no MAP, no dictionary types). The file is written to a temp file beside it, then renamed.
+The plan's identity (``plan_id``) is a hash of its rows: the same selection planned twice
+gets the same id, and receipts name it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ...errors import SourceFormatError, SourceNotFound, disk_errors
+from ...select.shard import interaction_of, shard_hash, shard_of_hash
+from ...store.snapshots import write_atomic
+from .items import Item, Part
+
+FORMAT = "seamless-catalog plan 1"
+META_KEY = b"seamless_catalog.plan"
+UNKNOWN = "unknown"  # kind of a row whose file id the catalog does not know
+
+PART = pa.struct(
+    [
+        ("key", pa.string()),
+        ("offset", pa.int64()),
+        ("length", pa.int64()),
+        ("name", pa.string()),
+        ("etag", pa.string()),
+    ]
+)
+SCHEMA = pa.schema(
+    [
+        ("shard_hash", pa.int64()),
+        ("interaction_key", pa.string()),
+        ("file_id", pa.string()),
+        ("ext", pa.string()),
+        ("name", pa.string()),
+        ("kind", pa.string()),
+        ("source", pa.string()),
+        ("dest", pa.string()),
+        ("parts", pa.list_(PART)),
+        ("size", pa.int64()),
+        ("sha256", pa.string()),
+        ("etag", pa.string()),
+        ("member_idx", pa.int32()),
+        ("absent", pa.list_(pa.string())),
+        ("state", pa.string()),
+        ("reason", pa.string()),
+    ]
+)
+
+
+@dataclass
+class PlanFile:
+    """A plan read back: its items (with their buckets) and what it was made for."""
+
+    path: Path
+    plan_id: str
+    source: str
+    layout: str
+    to: Path
+    items: list[Item]
+    buckets: list[int]  # shard_hash of each item
+    unknown: list[tuple[str, int]]  # (file_id, shard_hash) the catalog does not know
+
+    def shard(self, shard: tuple[int, int] | None) -> tuple[list[Item], list[str]]:
+        """The items and unknown file ids of shard ``(k, n)`` (everything when None)."""
+        if shard is None:
+            return list(self.items), [f for f, _ in self.unknown]
+        k, n = shard
+        items = [i for i, b in zip(self.items, self.buckets) if shard_of_hash(b, n) == k]
+        return items, [f for f, b in self.unknown if shard_of_hash(b, n) == k]
+
+
+def _row(item: Item) -> dict:
+    key = interaction_of(item.file_id)
+    parts = [
+        {"key": p.key, "offset": p.offset, "length": p.length, "name": p.name, "etag": p.etag}
+        for p in item.parts
+    ]
+    return {
+        "shard_hash": shard_hash(key), "interaction_key": key, "file_id": item.file_id,
+        "ext": item.ext, "name": item.name, "kind": item.kind, "source": item.source,
+        "dest": item.dest, "parts": parts, "size": item.size, "sha256": item.sha256,
+        "etag": item.parts[0].etag if len(item.parts) == 1 else None, "member_idx": item.order,
+        "absent": list(item.absent), "state": "failed" if item.state == "failed" else "todo",
+        "reason": item.reason,
+    }  # fmt: skip
+
+
+def _unknown_row(file_id: str, source: str) -> dict:
+    key = interaction_of(file_id)
+    row = dict.fromkeys(SCHEMA.names)
+    row.update(shard_hash=shard_hash(key), interaction_key=key, file_id=file_id, kind=UNKNOWN,
+               source=source, parts=[], absent=[], member_idx=0, state="failed",
+               reason="not in the catalog")  # fmt: skip
+    return row
+
+
+def plan_id_of(rows: list[dict]) -> str:
+    """A hash of what the rows ask for (not of when they were planned)."""
+    h = hashlib.sha256()
+    for r in sorted(rows, key=lambda r: (r["dest"] or "", r["file_id"])):
+        h.update(json.dumps([r[c] for c in SCHEMA.names], sort_keys=True).encode())
+    return h.hexdigest()[:16]
+
+
+def items_plan_id(items: list[Item], unknown: list[str], source: str) -> str:
+    return plan_id_of([_row(i) for i in items] + [_unknown_row(f, source) for f in unknown])
+
+
+def write_plan(
+    path: Path, items: list[Item], unknown: list[str], *, source: str, layout: str, to: Path
+) -> str:
+    """Write the plan atomically (temp file beside ``path``, then rename); return its id."""
+    rows = [_row(i) for i in items] + [_unknown_row(f, source) for f in unknown]
+    plan_id = plan_id_of(rows)
+    meta = {
+        "format": FORMAT, "plan_id": plan_id, "source": source, "layout": layout,
+        "to": str(Path(to).resolve()), "items": len(rows),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }  # fmt: skip
+    table = pa.Table.from_pylist(rows, schema=SCHEMA)
+    table = table.replace_schema_metadata({META_KEY: json.dumps(meta).encode()})
+    buf = io.BytesIO()
+    pq.write_table(table, buf, compression="zstd", use_dictionary=False)
+    path = Path(path)
+    with disk_errors(path.parent):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, buf.getvalue())
+    return plan_id
+
+
+def _item(r: dict) -> Item:
+    parts = tuple(
+        Part(p["key"], p["offset"], p["length"], p["name"], p["etag"]) for p in r["parts"]
+    )
+    return Item(
+        r["file_id"], r["ext"], r["name"], r["dest"], r["kind"], r["source"], parts,
+        size=r["size"], sha256=r["sha256"], order=r["member_idx"] or 0,
+        absent=tuple(r["absent"] or ()), state=r["state"], reason=r["reason"] or "",
+    )  # fmt: skip
+
+
+def read_plan(path: str | Path, to: str | Path | None = None) -> PlanFile:
+    """Read a plan file; ``to`` overrides its destination (another mount of the same folder)."""
+    path = Path(path)
+    if not path.is_file():
+        raise SourceNotFound(path, "no plan file here: write one with `materialize plan`")
+    try:
+        table = pq.read_table(path)
+        meta = json.loads((table.schema.metadata or {})[META_KEY])
+    except (pa.ArrowException, KeyError, ValueError, OSError) as e:
+        raise SourceFormatError(path, f"not a materialize plan ({e})") from None
+    if meta.get("format") != FORMAT:
+        raise SourceFormatError(path, f"plan format {meta.get('format')!r}, expected {FORMAT!r}")
+    items, buckets, unknown = [], [], []
+    for r in table.to_pylist():
+        if r["kind"] == UNKNOWN:
+            unknown.append((r["file_id"], r["shard_hash"]))
+        else:
+            items.append(_item(r))
+            buckets.append(r["shard_hash"])
+    dest = Path(to) if to is not None else Path(meta["to"])
+    return PlanFile(
+        path, meta["plan_id"], meta["source"], meta["layout"], dest, items, buckets, unknown
+    )

@@ -1,0 +1,141 @@
+"""A catalog snapshot opened for SQL: the views over its Parquet files, read-only user SQL."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ..errors import QueryError, UnsafeQuery
+from . import snapshots, views
+
+# What SQL from a user may be: reading, never writing, attaching, installing or setting.
+READ_ONLY_STATEMENTS = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
+_EXPLAIN = re.compile(r"^\s*explain\s+(analyze\s+)?", re.IGNORECASE)
+
+
+def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection that never downloads or autoloads extensions."""
+    config: dict[str, Any] = {
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+    }
+    if threads:
+        config["threads"] = threads
+    return duckdb.connect(":memory:", config=config)
+
+
+class CatalogDB:
+    """A snapshot of a catalog directory, queryable with SQL.
+
+    >>> cat = CatalogDB.open("catalog")                            # doctest: +SKIP
+    >>> cat.sql("select * from pairs limit 5").pl()              # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        manifest: snapshots.Manifest | None,
+        *,
+        sandbox: bool = False,
+        allow_paths: Sequence[str | Path] = (),
+        memory_limit: str | None = None,
+        derived: bool = True,
+    ) -> None:
+        self.root = Path(root)
+        self.manifest = manifest
+        self.con = connect()
+        self.prebuilt = (
+            derived
+            and manifest is not None
+            and views.attach_catalog_duckdb(self.con, self.root, manifest.snapshot, manifest.run_id)
+        )
+        if not self.prebuilt:
+            views.create_base_views(self.con, self.root.resolve(), manifest)
+            stored = views.stored_views(self.con, manifest) if derived else set()
+            views.apply_views(self.con, stored=stored)
+        if sandbox:
+            self._sandbox(allow_paths, memory_limit)
+
+    @classmethod
+    def open(cls, path: str | Path, **options: Any) -> CatalogDB:
+        """Open the current snapshot of the catalog at ``path``. ``sandbox=True`` confines the
+        connection's file access to the catalog (plus ``allow_paths``) and locks its settings.
+
+        The views of ``catalog.duckdb`` are attached when it was built for this snapshot (no
+        view is bound again); views with a derived table read it. ``derived=False`` computes
+        every view from the ingested tables instead (slower; what the derived tables store)."""
+        root = Path(path)
+        return cls(root, snapshots.require_manifest(root), **options)
+
+    def _sandbox(self, allow_paths: Sequence[str | Path], memory_limit: str | None) -> None:
+        dirs = [str(Path(p).resolve()) + "/" for p in (self.root, *allow_paths)]
+        listed = ", ".join(snapshots.sql_literal(d) for d in dirs)
+        self.con.execute(f"SET allowed_directories = [{listed}]")
+        self.con.execute("SET enable_external_access = false")
+        if memory_limit:
+            self.con.execute(f"SET memory_limit = {snapshots.sql_literal(memory_limit)}")
+        self.con.execute("SET lock_configuration = true")
+
+    @property
+    def snapshot(self) -> int:
+        return self.manifest.snapshot if self.manifest else 0
+
+    def sql(self, query: str, params: Sequence[Any] | dict[str, Any] | None = None):
+        """Run SQL over the views; a DuckDB relation (``.pl()``, ``.arrow()``, ``.df()``)."""
+        try:
+            return self.con.sql(query, params=params)
+        except duckdb.Error as e:
+            raise QueryError(f"query failed: {e}") from e
+
+    def query(
+        self,
+        sql: str,
+        params: Sequence[Any] | dict[str, Any] | None = None,
+        max_rows: int | None = None,
+    ):
+        """Run SQL from a user: one SELECT (or EXPLAIN), nothing that writes, attaches, installs
+        or changes settings; at most ``max_rows`` rows when given."""
+        rel = self.sql(check_read_only(sql), params)
+        return rel.limit(max_rows) if max_rows is not None else rel
+
+    def value(self, query: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
+        """The first column of the first row of ``query`` (None when it returns no row)."""
+        rows = self.sql(query, params).limit(1).fetchall()
+        return rows[0][0] if rows else None
+
+    def views(self) -> list[tuple[str, str]]:
+        """(name, description) of every view, in the order they are defined."""
+        return [(v.name, v.description) for v in views.view_files()]
+
+    def tables(self) -> list[str]:
+        return sorted(self.manifest.tables) if self.manifest else []
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> CatalogDB:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def check_read_only(sql: str) -> str:
+    """The one statement of ``sql`` if it only reads (SELECT, or EXPLAIN of one; EXPLAIN ANALYZE
+    runs what it explains); else :class:`UnsafeQuery`."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as e:
+        raise QueryError(f"query does not parse: {e}") from e
+    if len(statements) != 1:
+        raise UnsafeQuery(f"expected one statement, found {len(statements)}")
+    stmt = statements[0]
+    if stmt.type == duckdb.StatementType.EXPLAIN:
+        check_read_only(_EXPLAIN.sub("", stmt.query, count=1))
+    elif stmt.type not in READ_ONLY_STATEMENTS:
+        raise UnsafeQuery(f"{stmt.type.name} statements are not allowed")
+    return stmt.query
