@@ -219,9 +219,10 @@ def _copy(con, sql: str, params: list, folder: Path, split: str) -> list[Path]:
     """COPY ``sql`` to ``folder/<split>-NNNNN-of-NNNNN.parquet`` files near MAX_FILE_BYTES each."""
     staging = folder / f".{split}"
     folder.mkdir(parents=True, exist_ok=True)
+    pattern = snapshots.sql_literal(split + "_{i}")
     con.execute(
         f"COPY ({sql}) TO {snapshots.sql_literal(staging)} (FORMAT parquet, COMPRESSION zstd, "
-        f"FILE_SIZE_BYTES {MAX_FILE_BYTES}, FILENAME_PATTERN {snapshots.sql_literal(split + '_{i}')})",
+        f"FILE_SIZE_BYTES {MAX_FILE_BYTES}, FILENAME_PATTERN {pattern})",
         params,
     )
     parts = sorted(staging.glob("*.parquet"), key=lambda p: int(p.stem.rsplit("_", 1)[1]))

@@ -23,8 +23,8 @@ sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright (Python) is not installed: scripts/ci_browser.sh"
 )
 
-from seamless_catalog.dashboard.data import Data
-from seamless_catalog.dashboard.server import server_argv
+from seamless_catalog.dashboard.data import Data  # noqa: E402
+from seamless_catalog.dashboard.server import server_argv  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

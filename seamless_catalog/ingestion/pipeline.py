@@ -148,7 +148,7 @@ class _Run:
         rows = self._merge(to_parse, removed, staging)
         n_err, n_warn, sample = self._issue_counts(to_parse)
         self._write_run_row(locations, filelist, assets, to_parse, listed, removed, n_err)
-        # derived tables (issue 5, seamless_catalog.store.derive): the expensive views' rows, for the
+        # derived tables (issue 5, store.derive): the expensive views' rows, for the
         # interactions whose inputs this run changed
         rows.update(derive.write_derived(self.writer, [u.key for u in to_parse] + removed))
         manifest = self.writer.prepare(self.run_id)
