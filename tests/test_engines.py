@@ -13,8 +13,8 @@ import pytest
 
 from seamless_catalog.config import Settings
 from seamless_catalog.materialize import make_plan, plan_status, read_plan, run_plan
+from tests.fakes.hub import HubServer
 
-from .hub_server import HubServer
 from .test_plan_file import TARS, receipt_rows, tree
 
 SOURCE = "hf://datasets/facebook/seamless-interaction"

@@ -26,9 +26,7 @@ from huggingface_hub.errors import (
 from huggingface_hub.hf_api import RepoFile, RepoFolder
 
 if TYPE_CHECKING:
-    from tests.hub_server import HubServer
-
-pytest_plugins = ("tests.hub_server",)  # fixtures: hub_repo, hub_server, make_hub_server, ...
+    from tests.fakes.hub import HubServer
 
 REPO = "facebook/seamless-interaction"
 TAR = "improvised/dev/0000/0000.tar"

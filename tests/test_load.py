@@ -15,7 +15,6 @@ from seamless_catalog.config import Settings
 from seamless_catalog.errors import SampleUnavailable
 from tests.access_helpers import IN_TARS, by_id, tree_path, wav_samples
 
-pytest_plugins = ("tests.hub_server",)
 HUB = "hf://datasets/facebook/seamless-interaction"
 
 

@@ -10,8 +10,6 @@ from seamless_catalog.config import Settings
 from seamless_catalog.materialize import materialize
 
 pytest.importorskip("seamless_catalog.remote.hub")
-pytest_plugins = ("tests.hub_server",)
-
 SQL = "select file_id from files where file_id in (select file_id from raw.members)"
 
 

@@ -13,8 +13,6 @@ from seamless_catalog.materialize import materialize
 from tests.test_materialize import assert_like_tree
 
 pytest.importorskip("seamless_catalog.remote.dispatch")
-pytest_plugins = ("tests.hub_server", "tests.cdn_server", "tests.s3_server")
-
 GROUPS = ("audio", "video", "metadata", "annotations", "smplh", "boxes_and_keypoints", "movement")
 
 

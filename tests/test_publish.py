@@ -21,8 +21,7 @@ from seamless_catalog.errors import UsageError
 from seamless_catalog.publish import MARKER, publish, table_names
 from seamless_catalog.store import portable, schema, snapshots
 from seamless_catalog.store.catalogdb import connect
-
-pytest_plugins = ("tests.hub_server",)
+from tests.fakes.upload import card_yaml_problems
 
 REPO = "org/seamless-cat"
 TOKEN = "hf_test_write_token"
@@ -59,8 +58,6 @@ def _tables_with_rows(root: Path) -> list[str]:
 
 
 def test_card_yaml_parses_and_lists_every_table(published, hf_catalog):
-    from tests.hub_upload import card_yaml_problems  # after pytest_plugins loaded hub_server
-
     readme = (published / "README.md").read_text()
     meta = _front_matter(readme)
     assert card_yaml_problems(readme) == []

@@ -1,6 +1,6 @@
 """The HTTP client under faults: every answer is the right bytes, or a clear error.
 
-Served by ``tests.cdn_server`` (a CDN-like static server) and ``tests.hub_server``; backoff
+Served by ``tests.fakes.cdn`` (a CDN-like static server) and ``tests.fakes.hub``; backoff
 sleeps are recorded instead of slept.
 """
 
@@ -20,8 +20,6 @@ from seamless_catalog.remote.dispatch import open_store
 from seamless_catalog.remote.http import FixedTarget, HttpClient, HttpObject, RetryPolicy
 from seamless_catalog.remote.https import HttpsStore
 from seamless_catalog.remote.hub import HubStore, parse_hf_uri
-
-pytest_plugins = ("tests.hub_server", "tests.cdn_server")
 
 KEY = "improvised/dev/audio/blob.bin"
 TAR = "improvised/dev/0000/0000.tar"

@@ -1,5 +1,5 @@
-"""Remote ingest equals local ingest: the Hub's tars (``tests.hub_server``), the per-file copy on
-S3 (moto) and over HTTPS (``tests.cdn_server``), under faults, interrupted and resumed.
+"""Remote ingest equals local ingest: the Hub's tars (``tests.fakes.hub``), the per-file copy on
+S3 (moto) and over HTTPS (``tests.fakes.cdn``), under faults, interrupted and resumed.
 
 Network only to 127.0.0.1; backoff sleeps are recorded, not slept.
 """
@@ -21,8 +21,6 @@ from seamless_catalog.catalog import Catalog
 from seamless_catalog.config import Settings
 from seamless_catalog.ingestion.pipeline import RETRY, ingest
 from seamless_catalog.remote import http
-
-pytest_plugins = ("tests.hub_server", "tests.cdn_server", "tests.s3_server")
 
 HF = "hf://datasets/facebook/seamless-interaction"
 ALL_PROBES = ("wav", "mp4", "npz")

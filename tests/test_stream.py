@@ -12,7 +12,6 @@ from seamless_catalog.errors import SampleUnavailable
 from seamless_catalog.remote import http
 from tests.access_helpers import IN_TARS, by_id, tree_path
 
-pytest_plugins = ("tests.hub_server",)
 HUB = "hf://datasets/facebook/seamless-interaction"
 
 

@@ -1,4 +1,4 @@
-"""The write side of the test Hub server (``tests.hub_server.HubServer``): enough of the Hub's
+"""The write side of the test Hub server (``tests.fakes.hub.HubServer``): enough of the Hub's
 upload protocol for the real ``huggingface_hub`` client to create a repo and upload a folder.
 
 What ``huggingface_hub`` 2.4.0 sends without Xet (``HF_HUB_DISABLE_XET=1``; with ``hf_xet``
@@ -40,10 +40,11 @@ from urllib.parse import unquote, urlencode, urlsplit
 
 import yaml
 
-from tests.hub_server import _HttpError
+from .http import HttpError
 
 if TYPE_CHECKING:
-    from tests.hub_server import HubServer, _Handler
+    from .http import Handler
+    from .hub import HubServer
 
 LFS_JSON = "application/vnd.git-lfs+json"
 
@@ -58,14 +59,14 @@ class UploadApi:
 
     # ---- routing
 
-    def serve(self, h: _Handler, parts: list[str], body: bytes) -> bool:
+    def serve(self, h: Handler, parts: list[str], body: bytes) -> bool:
         if h.server.role == "cdn":
             if h.command == "PUT" and parts[:1] == ["lfs-upload"]:
                 self._put_object(h, parts[1] if len(parts) > 1 else "", _body(h, body))
                 return True
             return False
         if h.command == "PUT":
-            raise _HttpError(405, None, "PUT is only accepted on signed upload URLs")
+            raise HttpError(405, None, "PUT is only accepted on signed upload URLs")
         if h.command != "POST":
             return False
         api = parts[:2] == ["api", "datasets"] and len(parts) == 6
@@ -103,10 +104,10 @@ class UploadApi:
 
     # ---- repo
 
-    def _create(self, h: _Handler, payload: dict[str, Any]) -> None:
+    def _create(self, h: Handler, payload: dict[str, Any]) -> None:
         repo_id = f"{payload.get('organization')}/{payload.get('name')}"
         if payload.get("type") != "dataset" or repo_id != self.hub.repo_id:
-            raise _HttpError(403, None, f"You don't have the rights to create {repo_id}")
+            raise HttpError(403, None, f"You don't have the rights to create {repo_id}")
         url = f"{self.hub.endpoint}/datasets/{repo_id}"
         if self.created or self.hub.snapshot.files:
             message = "You already created this dataset repo"  # the client reads url from a 409
@@ -115,7 +116,7 @@ class UploadApi:
         self.created = True
         h._send_json(200, {"url": url, "name": repo_id, "id": repo_id})
 
-    def _validate_yaml(self, h: _Handler, payload: dict[str, Any]) -> None:
+    def _validate_yaml(self, h: Handler, payload: dict[str, Any]) -> None:
         """A README's front matter: YAML, and for datasets well-formed ``configs``."""
         errors = [{"message": m} for m in card_yaml_problems(payload.get("content", ""))]
         h._send_json(400 if errors else 200, {"errors": errors, "warnings": []})
@@ -130,7 +131,7 @@ class UploadApi:
         )
         return "lfs" if lfs and size > 0 else "regular"
 
-    def _preupload(self, h: _Handler, payload: dict[str, Any]) -> None:
+    def _preupload(self, h: Handler, payload: dict[str, Any]) -> None:
         files = []
         for item in payload.get("files", []):
             path, size = item["path"], int(item["size"])
@@ -146,11 +147,11 @@ class UploadApi:
     def object_path(self, oid: str) -> Path:
         return self.hub.root / ".git" / "lfs" / "objects" / oid[:2] / oid[2:4] / oid
 
-    def _batch(self, h: _Handler, payload: dict[str, Any]) -> None:
+    def _batch(self, h: Handler, payload: dict[str, Any]) -> None:
         if payload.get("operation") != "upload":
-            raise _HttpError(422, None, "only the upload operation is supported")
+            raise HttpError(422, None, "only the upload operation is supported")
         if "basic" not in payload.get("transfers", ["basic"]):
-            raise _HttpError(422, None, "only the basic transfer is supported (no xet)")
+            raise HttpError(422, None, "only the basic transfer is supported (no xet)")
         objects = []
         for obj in payload.get("objects", []):
             oid, size = str(obj["oid"]), int(obj["size"])
@@ -181,7 +182,7 @@ class UploadApi:
         query["Signature"] = self.hub._signature(f"{url_path}?{size}", expires)
         return f"{self.hub.cdn_endpoint}{url_path}?{urlencode(query)}"
 
-    def _put_object(self, h: _Handler, oid: str, data: bytes) -> None:
+    def _put_object(self, h: Handler, oid: str, data: bytes) -> None:
         """The bytes of one LFS object, to a signed URL: stored only if they are the object."""
         url_path = urlsplit(h.path).path
         try:
@@ -190,32 +191,32 @@ class UploadApi:
             size, expires = -1, -1
         signature = self.hub._signature(f"{url_path}?{size}", expires)
         if h.query.get("Signature") != signature or self.hub.clock() > expires:
-            raise _HttpError(403, "AccessDenied", "Signature does not match or has expired")
+            raise HttpError(403, "AccessDenied", "Signature does not match or has expired")
         if len(data) != size:
-            raise _HttpError(400, "IncompleteBody", f"expected {size} bytes, got {len(data)}")
+            raise HttpError(400, "IncompleteBody", f"expected {size} bytes, got {len(data)}")
         digest = hashlib.sha256(data).hexdigest()
         if digest != oid:
-            raise _HttpError(400, "BadDigest", f"sha256 mismatch: {digest} is not {oid}")
+            raise HttpError(400, "BadDigest", f"sha256 mismatch: {digest} is not {oid}")
         _write_atomic(self.object_path(oid), data)
         h._send(200, b"", {"ETag": f'"{hashlib.md5(data).hexdigest()}"'})
 
-    def _verify(self, h: _Handler, payload: dict[str, Any]) -> None:
+    def _verify(self, h: Handler, payload: dict[str, Any]) -> None:
         oid, size = str(payload.get("oid")), int(payload.get("size", -1))
         if not self._stored(oid, size):
-            raise _HttpError(404, None, f"LFS object {oid} ({size} bytes) was not uploaded")
+            raise HttpError(404, None, f"LFS object {oid} ({size} bytes) was not uploaded")
         h._send_json(200, {"oid": oid, "size": size})
 
     # ---- commit
 
-    def _commit(self, h: _Handler, body: bytes) -> None:
+    def _commit(self, h: Handler, body: bytes) -> None:
         lines = [json.loads(line) for line in body.splitlines() if line.strip()]
         if not lines or lines[0].get("key") != "header":
-            raise _HttpError(400, None, "the first NDJSON line must be the commit header")
+            raise HttpError(400, None, "the first NDJSON line must be the commit header")
         header = lines[0]["value"]
         with self._commit_lock:
             parent = header.get("parentCommit")
             if parent is not None and parent != self.hub.sha:
-                raise _HttpError(412, None, f"parent commit {parent} is not the head")
+                raise HttpError(412, None, f"parent commit {parent} is not the head")
             writes = [self._operation(op) for op in lines[1:]]  # all checked before any change
             for apply in writes:
                 apply()
@@ -235,20 +236,20 @@ class UploadApi:
             oid, size = value.get("oid", ""), value.get("size")
             source = self.object_path(oid)
             if not source.is_file() or (size is not None and source.stat().st_size != size):
-                raise _HttpError(422, None, f"LFS object {oid} of {value['path']} was not uploaded")
+                raise HttpError(422, None, f"LFS object {oid} of {value['path']} was not uploaded")
             return lambda: _write_atomic(target, source.read_bytes())
         if key == "deletedFile":
             if not target.is_file():
-                raise _HttpError(404, "EntryNotFound", "A file with this name doesn't exist")
+                raise HttpError(404, "EntryNotFound", "A file with this name doesn't exist")
             return target.unlink
         if key == "deletedFolder":
             return lambda: shutil.rmtree(target, ignore_errors=True)
-        raise _HttpError(400, None, f"unknown commit operation {key!r}")
+        raise HttpError(400, None, f"unknown commit operation {key!r}")
 
     def _repo_path(self, path: str) -> Path:
         parts = [p for p in unquote(path).split("/") if p]
         if not parts or any(p in (".", "..") for p in parts) or parts[0] == ".git":
-            raise _HttpError(400, None, f"invalid path in repo: {path!r}")
+            raise HttpError(400, None, f"invalid path in repo: {path!r}")
         return self.hub.root.joinpath(*parts)
 
 
@@ -275,7 +276,7 @@ def card_yaml_problems(readme: str) -> list[str]:
     return problems
 
 
-def _body(h: _Handler, body: bytes) -> bytes:
+def _body(h: Handler, body: bytes) -> bytes:
     """The request body: as already read (``Content-Length``), or read now if chunked."""
     if body or "chunked" not in (h.headers.get("Transfer-Encoding") or "").lower():
         return body

@@ -1,24 +1,24 @@
-"""A static HTTP server over a folder that behaves like the dataset's CDN, plus its fixture.
+"""A static HTTP server over a folder that behaves like the dataset's CDN.
 
 Missing objects answer ``403`` (an S3-style XML ``AccessDenied``), as the real CDN does;
 there is no listing. ``ETag`` is derived from each file's size and mtime, so rewriting a
 file changes it. The request handling, the counters (``.stats``) and the switchable faults
 (``.faults``: status codes, resets, short bodies, ignored ranges, wrong ``Content-Range``,
-stalls) are the Hub test server's own (``tests.hub_server``), reused rather than copied.
-Fault ``kind`` is ``"cdn"``; fault ``path`` is an object key such as
-``improvised/dev/metadata/vad/V00_S0100_I00000011_P0100.jsonl``.
+stalls) are the Hub test server's own (``tests.fakes.http``, ``tests.fakes.faults``), reused
+rather than copied. Fault ``kind`` is ``"cdn"``; fault ``path`` is an object key such as
+``improvised/dev/metadata/vad/V00_S0100_I00000011_P0100.jsonl``. Its fixture,
+``make_cdn_server``, is in ``tests.fakes.fixtures``.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-import pytest
-
-from tests.hub_server import Faults, RepoFile, Stats, _RoleServer, _send_s3_error
+from .faults import Faults, Stats
+from .http import RoleServer, send_s3_error
+from .repo import RepoFile
 
 
 class CdnServer:
@@ -29,7 +29,7 @@ class CdnServer:
         self.faults = Faults()
         self.stats = Stats()
         self._stopping = threading.Event()
-        self._server: _RoleServer | None = None
+        self._server: RoleServer | None = None
         self._thread: threading.Thread | None = None
 
     # ---- lifecycle
@@ -37,7 +37,7 @@ class CdnServer:
     def start(self) -> CdnServer:
         if self._server is None:
             self._stopping.clear()
-            httpd = _RoleServer(("127.0.0.1", 0))
+            httpd = RoleServer(("127.0.0.1", 0))
             httpd.hub, httpd.role = self, "cdn"  # the shared handler calls back into us
             self._thread = threading.Thread(
                 target=httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
@@ -93,20 +93,5 @@ class CdnServer:
     def _serve_cdn(self, h, parts: list[str]) -> None:
         f = self._file(parts)
         if h.command not in ("GET", "HEAD") or f is None:
-            return _send_s3_error(h, "AccessDenied", "Access Denied")
+            return send_s3_error(h, "AccessDenied", "Access Denied")
         h.send_file(f, {"ETag": f'"{f.oid}"'})
-
-
-@pytest.fixture
-def make_cdn_server(no_external_network: None) -> Iterator:
-    """Factory of started servers over a folder: ``make_cdn_server(root)``."""
-    servers: list[CdnServer] = []
-
-    def make(root: Path) -> CdnServer:
-        server = CdnServer(root).start()
-        servers.append(server)
-        return server
-
-    yield make
-    for server in servers:
-        server.stop()
