@@ -7,9 +7,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-REAL = SHARED / "data" / "real"
+from tests.paths import REAL
 
 os.environ.setdefault("SEAMLESS_CATALOG_PROGRESS", "0")
 
@@ -61,7 +59,7 @@ def _containment(request, tmp_path_factory, monkeypatch):
     """Tests named in ``containment.CONTAINED`` run in an empty working directory, with a
     sentinel directory beside theirs; neither, nor the release or the shared catalog, may
     change (their own ``tmp_path`` may: that is where they write)."""
-    from .containment import CONTAINED, Contained
+    from tests.containment import CONTAINED, Contained
 
     if not request.node.nodeid.startswith(CONTAINED):
         yield

@@ -15,10 +15,10 @@ from pathlib import Path
 
 # existing tests wrapped by conftest.py (anything may change under their own tmp_path)
 CONTAINED = (
-    "tests/test_materialize.py::",
-    "tests/test_atomic.py::test_kill_9",
-    "tests/test_bad_inputs.py::",
-    "tests/test_cli.py::",
+    "tests/integration/test_materialize.py::",
+    "tests/integration/test_atomic.py::test_kill_9",
+    "tests/integration/test_bad_inputs.py::",
+    "tests/integration/test_cli.py::",
 )
 
 

@@ -18,8 +18,7 @@ import pytest
 from seamless_catalog.catalog import Catalog
 from seamless_catalog.ingestion.pipeline import ingest
 from seamless_catalog.store import derive, schema, snapshots, views
-
-from .test_real_raw import _layout
+from tests.integration.test_real_raw import _layout
 
 VIEWS = [t.view for t in schema.DERIVED.values()]
 

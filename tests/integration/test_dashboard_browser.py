@@ -25,6 +25,7 @@ sync_api = pytest.importorskip(
 
 from seamless_catalog.dashboard.data import Data  # noqa: E402
 from seamless_catalog.dashboard.server import server_argv  # noqa: E402
+from tests.paths import REPO  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -37,7 +38,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-DOCS_SCREENSHOT = Path(__file__).resolve().parents[1] / "docs" / "dashboard.png"
+DOCS_SCREENSHOT = REPO / "docs" / "dashboard.png"
 START_TIMEOUT_S = 60
 WAIT_MS = 60_000
 

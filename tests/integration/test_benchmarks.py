@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SCRIPTS = ROOT / "scripts"
+from tests.paths import REPO
+
+SCRIPTS = REPO / "scripts"
 
 
 def run_script(name: str, *args: str, work: Path) -> str:
@@ -22,7 +23,7 @@ def run_script(name: str, *args: str, work: Path) -> str:
         capture_output=True,
         text=True,
         env=env,
-        cwd=ROOT,
+        cwd=REPO,
         timeout=900,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -13,9 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.paths import REAL, REPO
+
 SQL_DIR = REPO / "seamless_catalog" / "store" / "sql"
-REAL = REPO.parent / "shared" / "data" / "real" / "usc-raw"
+REAL_DYADS = REAL / "usc-raw"
 
 BRIDGE_MS = 200  # ipu_bridge_ms
 BC_MAX_MS = 1000  # backchannel at most this long
@@ -626,10 +627,10 @@ def load_vad(path: Path):
 
 @pytest.fixture(scope="module")
 def real_dyads():
-    if not REAL.is_dir():
-        pytest.skip(f"real VAD samples not found at {REAL} (shared data absent)")
+    if not REAL_DYADS.is_dir():
+        pytest.skip(f"real VAD samples not found at {REAL_DYADS} (shared data absent)")
     dyads = {}
-    for folder in sorted(p for p in REAL.iterdir() if p.is_dir()):
+    for folder in sorted(p for p in REAL_DYADS.iterdir() if p.is_dir()):
         a = next(folder.glob("participant_a_*/vad_*.jsonl"))
         b = next(folder.glob("participant_b_*/vad_*.jsonl"))
         dyads[folder.name] = (load_vad(a), load_vad(b))

@@ -10,7 +10,7 @@ import pytest
 
 from seamless_catalog.config import Settings
 from seamless_catalog.materialize import materialize
-from tests.test_materialize import assert_like_tree
+from tests.integration.test_materialize import assert_like_tree
 
 pytest.importorskip("seamless_catalog.remote.dispatch")
 GROUPS = ("audio", "video", "metadata", "annotations", "smplh", "boxes_and_keypoints", "movement")

@@ -23,8 +23,7 @@ from seamless_catalog.materialize import materialize
 from seamless_catalog.materialize.running import write
 from seamless_catalog.materialize.running.receipts import last_receipt, read_receipt
 from seamless_catalog.store import snapshots
-
-from .containment import Contained, tree_digest
+from tests.containment import Contained, tree_digest
 
 SQL = "select file_id from files where file_id in (select file_id from raw.members)\n" \
     "order by file_id limit 4"  # fmt: skip

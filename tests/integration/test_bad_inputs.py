@@ -19,8 +19,8 @@ import pytest
 
 from seamless_catalog.catalog import Catalog
 from seamless_catalog.ingestion.pipeline import ingest
+from tests.paths import CORPUS
 
-CORPUS = Path(__file__).parent / "corpus"
 FID = "V00_S0001_I00000001_P0001"
 FILELIST = (
     "file_id,label,split,batch_idx,archive_idx,has_imitator_movement,has_annotation_1p,"

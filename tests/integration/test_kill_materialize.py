@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 
 from seamless_catalog.materialize import materialize
-
-from .containment import Contained
+from tests.containment import Contained
 
 TARS = (
     "select file_id from files where file_id in (select file_id from raw.members) "

@@ -14,8 +14,7 @@ import pytest
 from seamless_catalog.config import Settings
 from seamless_catalog.materialize import make_plan, plan_status, read_plan, run_plan
 from tests.fakes.hub import HubServer
-
-from .test_plan_file import TARS, receipt_rows, tree
+from tests.integration.test_plan_file import TARS, receipt_rows, tree
 
 SOURCE = "hf://datasets/facebook/seamless-interaction"
 

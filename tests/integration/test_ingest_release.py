@@ -17,6 +17,7 @@ import pytest
 
 from seamless_catalog.catalog import Catalog
 from seamless_catalog.ingestion.pipeline import ingest
+from tests.unit.test_docbatch import parse_both_ways
 
 
 def _filelist(release: Path) -> list[dict[str, str]]:
@@ -357,3 +358,13 @@ def test_synthetic_prompts_with_newlines_round_trip(hf, release):
         r = rows[h]
         assert text == r["participant_a_prompt_text"] + r["participant_b_prompt_text"]
         assert "\r\n" in text
+
+
+def test_generated_release_documents_match_the_reference(release):
+    """The Arrow batch parse of every merged document of the release (the fast path of an
+    ingest) gives the rows and issues of the reference parse, one document at a time."""
+    docs = {p.stem: p.read_bytes() for p in sorted((release / "tree").rglob("*.json"))}
+    batched, alone = parse_both_ways(
+        [(fid, data, fid, "naturalistic", "train", fid) for fid, data in docs.items()]
+    )
+    assert batched == alone

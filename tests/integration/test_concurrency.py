@@ -16,8 +16,7 @@ from seamless_catalog.cli import main
 from seamless_catalog.ingestion.pipeline import ingest
 from seamless_catalog.materialize.running.receipts import read_receipt, receipts_dir
 from seamless_catalog.store import snapshots
-
-from .containment import Contained
+from tests.containment import Contained
 
 SQL = "select file_id from files where file_id in (select file_id from raw.members)\n" \
     "order by file_id limit 8"  # fmt: skip
