@@ -1,4 +1,6 @@
-"""filelist.csv: parsed by header, 8 or 5 columns; bad rows quarantined with file and line."""
+"""filelist.csv ingested end to end: parsed by header, 8 or 5 columns; bad rows quarantined with
+file and line, in ``raw.ingest_issues``; the views see the rest. The parser alone, on the same
+cases, is ``tests/unit/test_filelist_parse.py``."""
 
 from __future__ import annotations
 
@@ -8,16 +10,9 @@ import pytest
 
 from seamless_catalog.catalog import Catalog
 from seamless_catalog.ingestion.pipeline import ingest
+from tests.unit.test_filelist_parse import BAD_ROWS, GOOD, HEADER8
 
-GOOD = [
-    "V00_S0809_I00000582_P0947,improvised,dev,0,3,1,0,1",
-    "V00_S0809_I00000582_P0299A,improvised,dev,0,5,1,0,1",
-    "V03_S1805_I00000007_P0947,naturalistic,train,12,0,0,1,0",
-]
-HEADER8 = (
-    "file_id,label,split,batch_idx,archive_idx,has_imitator_movement,has_annotation_1p,"
-    "has_annotation_3p"
-)
+pytestmark = pytest.mark.slow  # a full ingest per case (13); the parser's own run in unit/
 
 
 def _assets(tmp: Path) -> Path:
@@ -76,19 +71,7 @@ def test_five_columns_in_another_order_have_null_flags(tmp_path):
     assert row == [("improvised", "dev", 0, 3, None, None)]
 
 
-@pytest.mark.parametrize(
-    "bad, reason",
-    [
-        ("V00_S0809_I582_P0947,improvised,dev,0,3,1,0,1", "does not parse"),
-        ("V00_S0809_I00000582_P0948,improvised,valid,0,3,1,0,1", "split"),
-        ("V00_S0809_I00000582_P0949,acted,dev,0,3,1,0,1", "label"),
-        ("V00_S0809_I00000582_P0950,improvised,dev,-1,3,1,0,1", "batch_idx"),
-        ("V00_S0809_I00000582_P0951,improvised,dev,0,x,1,0,1", "archive_idx"),
-        ("V00_S0809_I00000582_P0952,improvised,dev,0,3,2,0,1", "has_imitator_movement"),
-        ("V00_S0809_I00000582_P0953,improvised,dev,0,3,1,0", "expected 8 fields"),
-        ("V00_S0809_I00000582_P0947,improvised,test,0,3,1,0,1", "duplicate file_id"),
-    ],
-)
+@pytest.mark.parametrize("bad, reason", BAD_ROWS)
 def test_bad_rows_are_quarantined_with_line_and_the_rest_kept(tmp_path, bad, reason):
     text = "\n".join([HEADER8, GOOD[0], bad, *GOOD[1:]]) + "\n"
     result, cat = _ingest(tmp_path, text)
