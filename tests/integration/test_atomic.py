@@ -16,6 +16,9 @@ from seamless_catalog.catalog import Catalog
 from seamless_catalog.ingestion.pipeline import ingest
 from seamless_catalog.store import snapshots
 
+# a full ingest of the release per kill -9 point and per incremental re-ingest
+pytestmark = pytest.mark.slow
+
 COUNTS = (
     "files",
     "documents",

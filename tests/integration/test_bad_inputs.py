@@ -21,6 +21,8 @@ from seamless_catalog.catalog import Catalog
 from seamless_catalog.ingestion.pipeline import ingest
 from tests.paths import CORPUS
 
+pytestmark = pytest.mark.slow  # one full ingest per bad input (31)
+
 FID = "V00_S0001_I00000001_P0001"
 FILELIST = (
     "file_id,label,split,batch_idx,archive_idx,has_imitator_movement,has_annotation_1p,"

@@ -13,6 +13,8 @@ import pytest
 
 from tests.paths import REPO
 
+pytestmark = pytest.mark.slow  # each benchmark script, as a process, in quick mode
+
 SCRIPTS = REPO / "scripts"
 
 

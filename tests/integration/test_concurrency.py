@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 
+import pytest
 from click.testing import CliRunner
 
 from seamless_catalog.catalog import Catalog
@@ -22,6 +23,7 @@ SQL = "select file_id from files where file_id in (select file_id from raw.membe
     "order by file_id limit 8"  # fmt: skip
 
 
+@pytest.mark.slow  # two materializer processes
 def test_two_materializers_on_one_destination(hf_catalog, release, tmp_path):
     to = tmp_path / "out"
     box = Contained(tmp_path, [to], [release, hf_catalog], tmp_path / "cwd")
@@ -55,6 +57,7 @@ def test_second_ingest_refuses_while_one_writes(release, tmp_path):
     assert snapshots.read_manifest(root) == before
 
 
+@pytest.mark.slow  # three ingests of the release while a thread reads
 def test_readers_see_one_snapshot_while_ingests_commit(release, tmp_path):
     root = tmp_path / "cat"
     fl, assets = str(release / "filelist.csv"), str(release / "assets")

@@ -42,10 +42,14 @@ DOCS_SCREENSHOT = REPO / "docs" / "dashboard.png"
 START_TIMEOUT_S = 60
 WAIT_MS = 60_000
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason=f"Chromium not found at {CHROMIUM}: apt-get install chromium (scripts/ci_browser.sh)",
-)
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason=f"Chromium not found at {CHROMIUM}: apt-get install chromium "
+        "(scripts/ci_browser.sh)",
+    ),
+]
 
 
 def _free_port() -> int:

@@ -20,6 +20,8 @@ from seamless_catalog.ingestion.pipeline import ingest
 from seamless_catalog.store import derive, schema, snapshots, views
 from tests.integration.test_real_raw import _layout
 
+pytestmark = pytest.mark.slow  # incremental ingests of the release, and the real VAD files
+
 VIEWS = [t.view for t in schema.DERIVED.values()]
 
 

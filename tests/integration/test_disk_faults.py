@@ -25,6 +25,8 @@ from seamless_catalog.materialize.running.receipts import last_receipt, read_rec
 from seamless_catalog.store import snapshots
 from tests.containment import Contained, tree_digest
 
+pytestmark = pytest.mark.slow  # a full ingest or materialize per disk fault, tmpfs mounts
+
 SQL = "select file_id from files where file_id in (select file_id from raw.members)\n" \
     "order by file_id limit 4"  # fmt: skip
 

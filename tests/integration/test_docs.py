@@ -23,6 +23,7 @@ def test_readme_has_the_two_commands_and_ci_runs_them():
     assert "readme_commands.py 1" in ci and "readme_commands.py 2" in ci
 
 
+@pytest.mark.slow  # a pip install into a new virtualenv, then the quickstart: half a minute
 def test_readme_setup_command_runs(tmp_path):
     """Run the README's first command in a throwaway venv that sees this machine's packages."""
     if os.environ.get("SEAMLESS_CATALOG_SKIP_README_INSTALL"):

@@ -16,6 +16,8 @@ from seamless_catalog.materialize import make_plan, plan_status, read_plan, run_
 from tests.fakes.hub import HubServer
 from tests.integration.test_plan_file import TARS, receipt_rows, tree
 
+pytestmark = pytest.mark.slow  # starts a Ray and a Dask cluster
+
 SOURCE = "hf://datasets/facebook/seamless-interaction"
 
 

@@ -288,6 +288,7 @@ def test_stray_sample_is_unlisted_and_not_counted_twice(hf, release):
 TABLES = ("documents", "transcript_segments", "transcript_words", "vad_segments", "annotations")
 
 
+@pytest.mark.slow  # ingests the whole release again, as a tree
 @pytest.mark.parametrize("table", TABLES)
 def test_tree_and_tar_give_the_same_rows(hf, tree, table):
     cols = "* exclude (source_unit, origin)" if table == "documents" else "* exclude (source_unit)"
@@ -303,6 +304,7 @@ def test_tree_and_tar_give_the_same_rows(hf, tree, table):
     assert a == b
 
 
+@pytest.mark.slow  # ingests the whole release again, as a tree and per file
 @pytest.mark.parametrize("table", TABLES[1:])
 def test_per_file_layout_gives_the_same_rows(tree, cdn, table):
     a = tree.sql(f"select * exclude (source_unit) from raw.{table} order by all").fetchall()
@@ -310,6 +312,7 @@ def test_per_file_layout_gives_the_same_rows(tree, cdn, table):
     assert a == b
 
 
+@pytest.mark.slow  # as above
 def test_per_file_layout_probes_media(tree, cdn):
     a = tree.sql("select file_id, duration_s from files order by file_id").fetchall()
     b = cdn.sql("select file_id, duration_s from files order by file_id").fetchall()

@@ -19,6 +19,8 @@ import pytest
 from seamless_catalog.materialize import materialize
 from tests.containment import Contained
 
+pytestmark = pytest.mark.slow  # 28 materialize runs killed with -9 and rerun
+
 TARS = (
     "select file_id from files where file_id in (select file_id from raw.members) "
     "order by file_id limit 6"

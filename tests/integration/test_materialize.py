@@ -315,6 +315,7 @@ materialize(sys.argv[1], sql=sys.argv[2], to=sys.argv[3], source=sys.argv[4], wo
 """
 
 
+@pytest.mark.slow  # a materialize process killed with -9
 def test_resume_after_kill_transfers_only_the_remainder(hf_catalog, release, tmp_path):
     sql = "select file_id from files where file_id in (select file_id from raw.members)"
     to, hf = tmp_path / "out", str(release / "hf")

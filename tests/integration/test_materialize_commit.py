@@ -21,6 +21,8 @@ from seamless_catalog.materialize.running.local import STATE_DIR
 from seamless_catalog.materialize.running.receipts import last_receipt, read_receipt
 from seamless_catalog.remote.local import LocalStore
 
+pytestmark = pytest.mark.slow  # materialize runs whose fsyncs are made slow on purpose
+
 TARS = (
     "select file_id from files where file_id in (select file_id from raw.members) "
     "order by file_id limit 6"

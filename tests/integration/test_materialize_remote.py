@@ -12,6 +12,8 @@ from seamless_catalog.config import Settings
 from seamless_catalog.materialize import materialize
 from tests.integration.test_materialize import assert_like_tree
 
+pytestmark = pytest.mark.slow  # the release's media uploaded to moto and served by the fake CDN
+
 pytest.importorskip("seamless_catalog.remote.dispatch")
 GROUPS = ("audio", "video", "metadata", "annotations", "smplh", "boxes_and_keypoints", "movement")
 

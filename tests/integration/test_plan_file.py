@@ -121,6 +121,7 @@ def test_shards_disjoint_covering_pairs_together_stable_and_never_moved(
     assert other.stdout.strip() == str(want)
 
 
+@pytest.mark.slow  # array members as processes, one killed with -9
 def test_array_members_give_the_plain_tree_and_a_killed_one_is_redone_alone(
     hf_catalog, release, reference, tmp_path
 ):
@@ -173,6 +174,7 @@ def test_array_members_give_the_plain_tree_and_a_killed_one_is_redone_alone(
     assert {p for _, p, s, _, _ in rows if s in ("delivered", "skipped")} == set(reference)
 
 
+@pytest.mark.slow  # shards as concurrent processes
 def test_concurrent_shards_and_a_duplicate_share_one_destination(
     hf_catalog, release, reference, tmp_path
 ):

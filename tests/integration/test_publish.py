@@ -90,6 +90,7 @@ def test_files_carry_partition_columns_and_keep_the_profile(published):
             assert set(pq.read_table(f, columns=["split"]).column(0).to_pylist()) == {split}
 
 
+@pytest.mark.slow  # datasets builds every config
 def test_each_config_loads_with_datasets(published, hf_catalog, tmp_path):
     import datasets
 
@@ -160,6 +161,7 @@ def _settings(hub):
     return from_env({"HF_ENDPOINT": hub.endpoint, "HF_TOKEN": TOKEN})
 
 
+@pytest.mark.slow  # uploads the whole catalog to the fake Hub
 def test_upload_then_read_back_with_huggingface_hub(hub, hf_catalog, published, tmp_path):
     from huggingface_hub import HfApi, hf_hub_download
 
@@ -201,6 +203,7 @@ def test_upload_then_read_back_with_huggingface_hub(hub, hf_catalog, published, 
     assert "data/old_table/train-00000-of-00001.parquet" not in hub.snapshot.files
 
 
+@pytest.mark.slow  # uploads, then datasets loads from the fake Hub
 def test_datasets_loads_the_published_repo_from_the_hub(hub, hf_catalog, tmp_path, monkeypatch):
     """``datasets.load_dataset("ORG/NAME", config)`` with HF_ENDPOINT at the test server."""
     import datasets

@@ -22,6 +22,9 @@ from seamless_catalog.config import Settings
 from seamless_catalog.ingestion.pipeline import RETRY, ingest
 from seamless_catalog.remote import http
 
+# remote ingests of the release from the fake Hub, CDN and S3, under faults, killed and resumed
+pytestmark = pytest.mark.slow
+
 HF = "hf://datasets/facebook/seamless-interaction"
 ALL_PROBES = ("wav", "mp4", "npz")
 META = ("documents", "transcript_segments", "transcript_words", "vad_segments", "annotations")

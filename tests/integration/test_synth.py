@@ -22,6 +22,8 @@ import pytest
 from seamless_catalog.synth import generate
 from seamless_catalog.synth.plan import build_plan
 
+pytestmark = pytest.mark.slow  # generates releases of its own, byte for byte twice
+
 FILE_ID = re.compile(r"^(V0[0-3])_S(\d{4})_I(\d{8})_P(\d{4}[A-Z]?)$")
 EXTS = ("json", "mp4", "npz", "wav")
 N_FILES = 40

@@ -589,6 +589,7 @@ def as_seconds(raw, noise):
     return [((s + noise) / 1000, (s + d + noise) / 1000) for s, d in raw]
 
 
+@pytest.mark.slow  # 60 random pairs, each through every view: seconds
 @settings(
     max_examples=60,
     deadline=None,
@@ -638,6 +639,7 @@ def real_dyads():
     return dyads
 
 
+@pytest.mark.slow  # the 10 real dyads through every view
 def test_real_dyads_match_reference_and_sanity_ranges(real_dyads, capsys):
     c = make_con()
     for key, (a, b) in real_dyads.items():
