@@ -12,7 +12,7 @@ from tests.paths import REAL
 os.environ.setdefault("SEAMLESS_CATALOG_PROGRESS", "0")
 
 # helpers with asserts, rewritten like test modules so that their failures show the values
-pytest.register_assert_rewrite("tests.containment", "tests.fakes")
+pytest.register_assert_rewrite("tests.cli_contract", "tests.containment", "tests.fakes")
 # the fakes' fixtures (tests/fakes/fixtures.py), for every test; registered here, before any
 # test module imports the fakes, so that they are rewritten too
 pytest_plugins = ("tests.fakes.fixtures",)

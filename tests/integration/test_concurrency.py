@@ -17,6 +17,7 @@ from seamless_catalog.cli import main
 from seamless_catalog.ingestion.pipeline import ingest
 from seamless_catalog.materialize.running.receipts import read_receipt, receipts_dir
 from seamless_catalog.store import snapshots
+from tests.cli_contract import assert_error, assert_failures_reported
 from tests.containment import Contained
 
 SQL = "select file_id from files where file_id in (select file_id from raw.members)\n" \
@@ -54,6 +55,7 @@ def test_second_ingest_refuses_while_one_writes(release, tmp_path):
         out = CliRunner().invoke(main, ["ingest", "--catalog", str(root), str(release / "hf")])
     assert out.exit_code == 1 and "another ingest is writing" in out.output
     assert "Traceback" not in out.output
+    assert_error(out, "another ingest is writing")
     assert snapshots.read_manifest(root) == before
 
 
@@ -112,6 +114,7 @@ def test_cli_exit_1_and_receipt_for_what_was_not_delivered(hf_catalog, release, 
     out = CliRunner().invoke(main, ["materialize", "--catalog", str(hf_catalog), "--sql", sql,
                                     "--to", str(to), "--source", str(release / "hf")])  # fmt: skip
     assert out.exit_code == 1 and f"{ghost}: not in the catalog" in out.output
+    assert list(assert_failures_reported(out, "not in the catalog")) == [ghost]
     rows = read_receipt(next(receipts_dir(to).glob("*.jsonl")))
     status = {(r["file_id"], r["ext"]): r["status"] for r in rows}
     assert status[(ghost, None)] == "failed"
@@ -120,3 +123,4 @@ def test_cli_exit_1_and_receipt_for_what_was_not_delivered(hf_catalog, release, 
                                       f"select '{fid}' as file_id", "--to", str(to),
                                       "--source", str(release / "hf")])  # fmt: skip
     assert again.exit_code == 0 and "4 already present" in again.output
+    assert again.stdout.splitlines()[0].startswith("0 delivered, 4 already present, 0 failed; ")

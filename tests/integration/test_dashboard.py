@@ -18,6 +18,7 @@ from seamless_catalog.dashboard.data import Data
 from seamless_catalog.dashboard.server import APP, server_argv
 from seamless_catalog.errors import QueryError
 from seamless_catalog.store.catalogdb import check_read_only
+from tests.cli_contract import assert_error, example_commands, parse_example, run
 
 TIMEOUT = 60
 
@@ -196,5 +197,9 @@ def test_command_binds_loopback_and_has_an_example(tmp_path):
     assert argv[argv.index("--catalog") + 1] == str(tmp_path.resolve())
     help_text = CliRunner().invoke(main, ["dashboard", "--help"]).output
     assert "Example:" in help_text and "seamless-catalog dashboard --catalog" in help_text
+    examples = [parse_example(argv) for argv in example_commands(help_text)]
+    assert ("dashboard",) in examples  # (every line parses: see test_cli)
     result = CliRunner().invoke(main, ["dashboard", "--catalog", str(tmp_path / "none")])
     assert result.exit_code == 1 and "no catalog" in result.output
+    assert_error(run("dashboard", "--catalog", tmp_path / "none"), f"no catalog at {tmp_path}")
+    assert not (tmp_path / "none").exists()

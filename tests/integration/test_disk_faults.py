@@ -14,15 +14,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from click.testing import CliRunner
 
 from seamless_catalog.catalog import Catalog
-from seamless_catalog.cli import main
 from seamless_catalog.ingestion.pipeline import ingest
 from seamless_catalog.materialize import materialize
 from seamless_catalog.materialize.running import write
 from seamless_catalog.materialize.running.receipts import last_receipt, read_receipt
 from seamless_catalog.store import snapshots
+from tests.cli_contract import assert_error, assert_failures_reported, run
 from tests.containment import Contained, tree_digest
 
 pytestmark = pytest.mark.slow  # a full ingest or materialize per disk fault, tmpfs mounts
@@ -84,7 +83,7 @@ class FullFile:
 
 
 def _cli(*args: str):
-    return CliRunner().invoke(main, [str(a) for a in args])
+    return run(*args)
 
 
 def _clean_error(out, *words: str) -> None:
@@ -96,6 +95,7 @@ def _clean_error(out, *words: str) -> None:
     )
     for w in words:
         assert w in out.output, out.output
+    assert_error(out, *words)
 
 
 def _finals(to: Path) -> list[Path]:
@@ -124,13 +124,17 @@ def test_materialize_no_space_mid_write(hf_catalog, release, tmp_path, monkeypat
     monkeypatch.setattr(write.PartFile, "write", full_disk)
     src = release / "hf"
     out = _cli("materialize", "--catalog", hf_catalog, "--sql", SQL, "--to", to, "--source", src)
-    _clean_error(out, "No space left on device", "free some space")
+    assert out.exit_code == 1, out.output
+    assert "Traceback" not in out.output and isinstance(out.exception, SystemExit)
+    failures = assert_failures_reported(out, "cannot write", "No space left on device",
+                                        "free some space")  # fmt: skip
     assert not list(to.rglob("*.part")), "temp files of the failed writes are removed"
     for f in _finals(to):  # what was delivered is whole
         assert f.read_bytes() == (release / "tree" / f.relative_to(to)).read_bytes()
     rows = read_receipt(last_receipt(to))
     failed = [r for r in rows if r["status"] == "failed"]
     assert failed and all("No space left" in r["reason"] for r in failed)
+    assert sorted(failures) == sorted(r["path"] for r in failed)  # the receipt names the same
     monkeypatch.setattr(write.PartFile, "write", original)
     again = materialize(hf_catalog, sql=SQL, to=to, source=str(src))
     assert again.ok and again.count("delivered") == len(failed)
@@ -146,6 +150,7 @@ def test_materialize_onto_a_full_tmpfs(hf_catalog, release, tmp_path):
                    "--source", src)  # fmt: skip
         assert out.exit_code == 1 and "Traceback" not in out.output
         assert "No space left on device" in out.output
+        assert_failures_reported(out, "No space left on device")
         assert not list(to.rglob("*.part"))
         for f in _finals(to):
             assert f.read_bytes() == (release / "tree" / f.relative_to(to)).read_bytes()
@@ -235,6 +240,7 @@ def test_ingest_onto_a_full_tmpfs(release, tmp_path):
         out = _cli(*_ingest_args(root, release))
         assert out.exit_code == 1 and "Traceback" not in out.output, out.output
         assert "No space left on device" in out.output
+        assert_error(out, "No space left on device", str(root))
         assert _counts(root) == before
         _assert_only_named_files(root)
 

@@ -20,6 +20,7 @@ from seamless_catalog.errors import InvalidId, UsageError
 from seamless_catalog.materialize import materialize
 from seamless_catalog.materialize.running.receipts import read_receipt
 from seamless_catalog.materialize.running.write import PartFile, VerifyError
+from tests.cli_contract import assert_failures_reported
 
 ALL = "select file_id from files"
 
@@ -270,6 +271,8 @@ def test_receipt_missing_object_exit_1_and_retry_failed(hf_catalog, release, tmp
     out = CliRunner().invoke(main, args)
     assert out.exit_code == 1
     assert f"{fid}.wav: absent at the source" in out.output
+    failures = assert_failures_reported(out, "absent at the source")
+    assert [p.rsplit("/", 1)[-1] for p in failures] == [f"{fid}.wav"]
     rows = read_receipt(next((to / ".seamless-catalog" / "receipts").glob("*.jsonl")))
     by_ext = {r["ext"]: r for r in rows}
     assert by_ext["wav"]["status"] == "failed" and "audio" in by_ext["wav"]["reason"]

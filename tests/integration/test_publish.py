@@ -21,6 +21,7 @@ from seamless_catalog.errors import UsageError
 from seamless_catalog.publish import MARKER, publish, table_names
 from seamless_catalog.store import portable, schema, snapshots
 from seamless_catalog.store.catalogdb import connect
+from tests.cli_contract import assert_error
 from tests.fakes.upload import card_yaml_problems
 
 REPO = "org/seamless-cat"
@@ -142,6 +143,7 @@ def test_cli_dry_run_and_usage_errors(hf_catalog, tmp_path, monkeypatch):
     assert (tmp_path / "seamless-cat" / "README.md").is_file()  # default --out: ./NAME
     r = runner.invoke(main, ["publish", "--catalog", str(hf_catalog), "--repo", "no-slash"])
     assert r.exit_code == 2 and "ORG/NAME" in r.output
+    assert_error(r, "--repo must be ORG/NAME", "'no-slash'", exit_code=2)
     r = runner.invoke(main, ["publish", "--help"])
     assert "Example:" in r.output
 
