@@ -2,7 +2,8 @@
 
 Starts ``streamlit run`` on 127.0.0.1 with a free port, finds rendered Vega charts on
 Overview and two <video> elements on an interaction, saves a screenshot
-(into docs/dashboard.png when SEAMLESS_CATALOG_UPDATE_DOCS=1).
+(into docs/dashboard.png when SEAMLESS_CATALOG_UPDATE_DOCS=1), and runs a query and a refused
+write from the SQL page.
 Set up by scripts/ci_browser.sh (apt chromium; pip playwright, no browser download).
 """
 
@@ -23,8 +24,10 @@ sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright (Python) is not installed: scripts/ci_browser.sh"
 )
 
+from seamless_catalog.catalog import Catalog  # noqa: E402
 from seamless_catalog.dashboard.data import Data  # noqa: E402
 from seamless_catalog.dashboard.server import server_argv  # noqa: E402
+from seamless_catalog.store import snapshots  # noqa: E402
 from tests.paths import REPO  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -72,13 +75,15 @@ def _wait_healthy(url: str, proc: subprocess.Popen, log: Path) -> None:
     pytest.fail(f"dashboard not healthy after {START_TIMEOUT_S} s:\n{log.read_text()}")
 
 
-@pytest.fixture
-def server(hf_catalog: Path, release: Path, tmp_path: Path):
+@pytest.fixture(scope="module")
+def server(hf_catalog: Path, release: Path, tmp_path_factory: pytest.TempPathFactory):
+    """One dashboard for the module's tests (starting Streamlit takes seconds)."""
     port = _free_port()
-    log = tmp_path / "streamlit.log"
+    work = tmp_path_factory.mktemp("dashboard")
+    log = work / "streamlit.log"
     argv = server_argv(hf_catalog, media=release / "tree", port=port, source=str(release / "hf"))
     with log.open("w") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path)
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=work)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, proc, log)
@@ -128,5 +133,30 @@ def test_overview_charts_and_interaction_videos(server, page, hf_catalog, tmp_pa
     assert not page.locator("[data-testid='stException']").count()
 
 
-def test_playwright_uses_system_chromium_only():
-    assert shutil.which("chromium") or CHROMIUM.exists()
+def test_sql_page_runs_a_query_and_refuses_a_write(server, page, hf_catalog):
+    """Typed into the page and run with its button: a SELECT shows its row count, a statement
+    that would write shows the refusal (and nothing changes), and neither raises in the app."""
+    with Catalog.open(hf_catalog) as cat:
+        n_files = cat.value("select count(*) from files")
+        manifest = snapshots.read_manifest(hf_catalog)
+    page.goto(f"{server}/?page=SQL", timeout=WAIT_MS)
+    box = page.get_by_label("Query (one SELECT or EXPLAIN)")
+    box.wait_for(timeout=WAIT_MS)
+
+    def run(sql: str) -> None:
+        box.fill(sql)
+        box.press("Control+Enter")  # commit the text to Streamlit before the button reads it
+        page.get_by_role("button", name="Run").click()
+
+    run("select file_id, label from files")
+    page.get_by_text(f"{n_files} rows × 2 columns").wait_for(timeout=WAIT_MS)
+    assert not page.locator("[data-testid='stAlert']").count()
+    run("drop view files")
+    alert = page.locator("[data-testid='stAlert']")
+    alert.wait_for(timeout=WAIT_MS)
+    assert alert.inner_text().startswith("refused:"), alert.inner_text()
+    assert not page.get_by_text("rows × 2 columns").count()  # the old result is gone
+    assert not page.locator("[data-testid='stException']").count()
+    with Catalog.open(hf_catalog) as cat:
+        assert cat.value("select count(*) from files") == n_files
+    assert snapshots.read_manifest(hf_catalog) == manifest
