@@ -98,7 +98,7 @@ def test_query_formats(hf_catalog, tmp_path):
     assert [tuple(r.values()) for r in pq.read_table(out).to_pylist()] == want
     saved = tmp_path / "r.csv"
     assert run("query", "--catalog", hf_catalog, sql, "--format", "csv", "-o", saved).output == ""
-    assert list(csv.reader(saved.open(newline=""))) == rows
+    assert list(csv.reader(io.StringIO(saved.read_text()))) == rows
 
 
 def test_parquet_to_stdout_is_a_usage_error(hf_catalog):
