@@ -19,11 +19,11 @@ Upstream -> here:
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from ..errors import UsageError
 from ..store.catalogdb import CatalogDB
+from .order import seeded, seeded_order_sql
 
 _FILTER = "($label is null or label = $label) and ($split is null or split = $split)"
 
@@ -35,7 +35,7 @@ def _params(label: str | None, split: str | None, **more: Any) -> dict[str, Any]
 def random_file_ids_sql() -> str:
     return (
         f"select file_id from files where {_FILTER}\n"
-        "order by md5(cast($seed as varchar) || '|' || file_id), file_id limit $n"
+        f"order by {seeded_order_sql('file_id')} limit $n"
     )
 
 
@@ -55,7 +55,7 @@ def interaction_pairs_sql(by_keys: bool) -> str:
         return f"{head}\n  and interaction_key in (select unnest($keys::varchar[]))\n" + (
             "order by interaction_key"
         )
-    return f"{head}\norder by md5(cast($seed as varchar) || '|' || interaction_key) limit $n"
+    return f"{head}\norder by {seeded_order_sql('interaction_key')} limit $n"
 
 
 def interaction_pairs(
@@ -87,7 +87,7 @@ def session_groups_sql(by_keys: bool) -> str:
         if by_keys
         else (
             f"select session_key from (select distinct session_key from files where {_FILTER}) "
-            "order by md5(cast($seed as varchar) || '|' || session_key) limit $n"
+            f"order by {seeded_order_sql('session_key')} limit $n"
         )
     )
     return (
@@ -125,8 +125,7 @@ def session_groups(
         groups.setdefault(session, []).append(file_id)
     if by_keys:
         return groups
-    order = sorted(groups, key=lambda s: hashlib.md5(f"{seed}|{s}".encode()).hexdigest())
-    return {s: groups[s] for s in order}  # the draw's order, as the SQL ranks it
+    return {s: groups[s] for s in seeded(groups, seed)}  # the draw's order, as the SQL ranks it
 
 
 def batches_sql() -> str:
