@@ -1,10 +1,10 @@
 """Iterate over a selection's samples by byte-range reads: ordered, sharded, prefetched.
 
 Order: by file_id (pairs: by interaction_key, then file_id), or with ``shuffle`` the seeded
-order of :mod:`~seamless_catalog.select.order` (the one ``sample`` uses), so one seed gives one order on every
-machine. Ranks take every ``world_size``-th unit of that order (a unit is a file, or an
-interaction with ``pairs_together``): parts are disjoint, cover the selection and differ in
-size by at most one unit. DataLoader workers split a rank's part the same way, per sample.
+order of :mod:`~seamless_catalog.select.order` (the one ``sample`` uses), so one seed gives
+one order on every machine. Ranks take every ``world_size``-th unit of that order (a unit is
+a file, or an interaction with ``pairs_together``): parts are disjoint, cover the selection
+and differ in size by at most one unit. DataLoader workers split a rank's part the same way, per sample.
 ``start`` skips the samples of this rank's order already consumed; ``position`` tells
 where a stream is, to pass back as ``start``.
 
