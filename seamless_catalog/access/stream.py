@@ -2,11 +2,11 @@
 
 Order: by file_id (pairs: by interaction_key, then file_id), or with ``shuffle`` the seeded
 order of :mod:`~seamless_catalog.select.order` (the one ``sample`` uses), so one seed gives
-one order on every machine. Ranks take every ``world_size``-th unit of that order (a unit is
-a file, or an interaction with ``pairs_together``): parts are disjoint, cover the selection
-and differ in size by at most one unit. DataLoader workers split a rank's part the same way, per sample.
-``start`` skips the samples of this rank's order already consumed; ``position`` tells
-where a stream is, to pass back as ``start``.
+one order on every machine. Ranks take every ``world_size``-th unit of that order (a unit
+is a file, or an interaction with ``pairs_together``): parts are disjoint, cover the
+selection and differ in size by at most one unit. DataLoader workers split a rank's part
+the same way, per sample. ``start`` skips the samples of this rank's order already
+consumed; ``position`` tells where a stream is, to pass back as ``start``.
 
 At most ``prefetch`` samples are in flight on a thread pool; they are yielded in order.
 """
