@@ -154,7 +154,7 @@ def archive_path(label: str, split: str, batch_idx: int, archive_idx: int) -> st
 
 # ------------------------------------------------------------ the per-file CDN/S3 layout
 
-PERFILE_GROUPS = ("metadata", "annotations", "audio", "video", *NPZ_GROUPS)  # under {label}/{split}
+PERFILE_GROUPS = ("metadata", "annotations", "audio", "video", *NPZ_GROUPS)  # {label}/{split}/…
 
 
 def perfile_key(label: str, split: str, name: str, file_id: str) -> str:

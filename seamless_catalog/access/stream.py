@@ -1,19 +1,18 @@
 """Iterate over a selection's samples by byte-range reads: ordered, sharded, prefetched.
 
-Order: by file_id (pairs: by interaction_key, then file_id), or with ``shuffle`` by
-``md5(seed|key)``, the ordering ``sample`` uses, so one seed gives one order on every
-machine. Ranks take every ``world_size``-th unit of that order (a unit is a file, or an
-interaction with ``pairs_together``): parts are disjoint, cover the selection and differ in
-size by at most one unit. DataLoader workers split a rank's part the same way, per sample.
-``start`` skips the samples of this rank's order already consumed; ``position`` tells
-where a stream is, to pass back as ``start``.
+Order: by file_id (pairs: by interaction_key, then file_id), or with ``shuffle`` the seeded
+order of :mod:`~seamless_catalog.select.order` (the one ``sample`` uses), so one seed gives
+one order on every machine. Ranks take every ``world_size``-th unit of that order (a unit
+is a file, or an interaction with ``pairs_together``): parts are disjoint, cover the
+selection and differ in size by at most one unit. DataLoader workers split a rank's part
+the same way, per sample. ``start`` skips the samples of this rank's order already
+consumed; ``position`` tells where a stream is, to pass back as ``start``.
 
 At most ``prefetch`` samples are in flight on a thread pool; they are yielded in order.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -23,16 +22,13 @@ from pathlib import Path
 from ..config import Settings
 from ..errors import CatalogError, UsageError
 from ..layout import EXTENSIONS, FileRef
+from ..select.order import seeded
 from ..select.selection import select
 from ..store.catalogdb import CatalogDB
 from .decode import Sample, decode
 from .raw import RawSample, SampleReader
 
 PLAN_CHUNK = 256  # files planned at once (the per-file layout costs one HEAD per object)
-
-
-def _rank(seed: int, key: str) -> bytes:
-    return hashlib.md5(f"{seed}|{key}".encode(), usedforsecurity=False).digest()
 
 
 def order_rows(
@@ -55,8 +51,7 @@ def order_rows(
         units = [[r] for r in sorted(rows, key=lambda r: r.file_id)]
         key = [u[0].file_id for u in units]
     if shuffle:
-        idx = sorted(range(len(units)), key=lambda i: (_rank(seed, key[i]), key[i]))
-        units = [units[i] for i in idx]
+        units = [units[i] for i in seeded(range(len(units)), seed, key=key.__getitem__)]
     return [r for unit in units[rank::world_size] for r in unit]
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 import sys
 from typing import IO, Any
 
@@ -77,7 +76,3 @@ class _nullcontext:
 
     def __exit__(self, *exc: object) -> None:
         self.stream.flush()
-
-
-def terminal_width() -> int:
-    return shutil.get_terminal_size((120, 20)).columns

@@ -8,11 +8,10 @@ import polars as pl
 import streamlit as st
 
 from ..errors import CatalogError
+from ..layout import EXTENSIONS
 from ..store.catalogdb import check_read_only
 from . import fetching
 from .state import Options, data_for, table
-
-EXTS = ("json", "mp4", "npz", "wav")
 
 
 def render(options: Options) -> None:
@@ -65,7 +64,9 @@ def _job(data, options: Options, mode: str) -> fetching.Job | None:
         sql = check_read_only(sql)
         ids = []
     cols = st.columns([2, 3, 3])
-    modalities = cols[0].multiselect("Modalities", EXTS, default=list(EXTS), key="dl_modalities")
+    modalities = cols[0].multiselect(
+        "Modalities", EXTENSIONS, default=list(EXTENSIONS), key="dl_modalities"
+    )
     to = cols[1].text_input("Into folder", default_to, key="dl_to")
     source = cols[2].text_input("From", options.source, key="dl_source")
     if not to or not modalities or (sql is None and not ids):

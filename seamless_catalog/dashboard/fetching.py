@@ -7,7 +7,6 @@ progress only through tqdm).
 
 from __future__ import annotations
 
-import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from pathlib import Path
 
 from .. import config
 from ..config import DEFAULT_SOURCE
-from ..layout import MODALITIES
+from ..layout import EXTENSIONS, MODALITIES
 from ..materialize import MaterializeResult, materialize
 
 __all__ = ["DEFAULT_SOURCE", "MODALITIES", "Job", "plan", "run"]
@@ -29,7 +28,7 @@ class Job:
     source: str = DEFAULT_SOURCE
     sql: str | None = None
     file_ids: tuple[str, ...] = ()
-    modalities: tuple[str, ...] = ("json", "mp4", "npz", "wav")
+    modalities: tuple[str, ...] = EXTENSIONS
     pairs: bool = False
 
 
@@ -45,10 +44,7 @@ def _call(catalog_dir: Path, job: Job, dry_run: bool) -> MaterializeResult:
     )
     if job.sql is not None:
         return materialize(catalog_dir, sql=job.sql, **common)
-    with tempfile.TemporaryDirectory(prefix="seamless-dashboard-") as tmp:
-        selection = Path(tmp) / "selection.txt"  # ids as a file: no SQL is pasted together
-        selection.write_text("".join(f"{i}\n" for i in job.file_ids))
-        return materialize(catalog_dir, selection=selection, **common)
+    return materialize(catalog_dir, ids=list(job.file_ids), **common)  # bound, never pasted
 
 
 def plan(catalog_dir: Path, job: Job) -> MaterializeResult:

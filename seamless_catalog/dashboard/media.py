@@ -13,6 +13,7 @@ import numpy as np
 
 from ..formats.probes import probe_npz
 from ..formats.readers import FileReader
+from ..layout import archive_folder
 
 FPS = 30.0  # frame rate of the npz features (as the catalog's duration fallback assumes)
 MAX_POINTS = 1500
@@ -22,14 +23,10 @@ def media_path(root: Path | None, row: dict[str, Any], ext: str) -> Path | None:
     """Where ``row``'s (a ``files`` row) ``.ext`` lives under ``root``; None when absent."""
     if root is None:
         return None
-    path = (
-        Path(root)
-        / row["label"]
-        / row["split"]
-        / f"{int(row['batch_idx']):04d}"
-        / f"{int(row['archive_idx']):04d}"
-        / f"{row['file_id']}.{ext}"
+    folder = archive_folder(
+        row["label"], row["split"], int(row["batch_idx"]), int(row["archive_idx"])
     )
+    path = Path(root) / folder / f"{row['file_id']}.{ext}"
     return path if path.is_file() else None
 
 

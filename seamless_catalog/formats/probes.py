@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import struct
 import threading
+import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import MediaFormatError
-from .readers import BytesReader, RangeReader, ReadAheadReader
+from .readers import BytesReader, RangeReader, ReadAheadReader, ReaderFile
 
 HEADER_READAHEAD = 64 * 1024  # one request covers a wav header, a moov start, an npz tail
 
@@ -237,134 +238,71 @@ class NpyFacts:
     file_size: int  # the .npy member's uncompressed size, header included
 
 
-@dataclass(frozen=True)
-class _ZipEntry:
-    name: str
-    method: int
-    flags: int
-    compressed_size: int
-    file_size: int
-    local_offset: int
-
-
-_EOCD = b"PK\x05\x06"
-_EOCD64_LOCATOR = b"PK\x06\x07"
 _NPY_MAGIC = b"\x93NUMPY"
 NPY_MEMBER_READAHEAD = 2048  # local header + name + extra + start of the data
 NPY_FIRST = 256  # npy header of a <= 3-d array is 128 bytes; a longer one costs a re-read
 NPY_HEADER_MAX = 1 << 20
 
 
+NPZ_TAIL = 8192  # one read: the end-of-central-directory record and, mostly, the directory
+
+
 def probe_npz(r: RangeReader) -> list[NpyFacts]:
     """dtype and shape of every ``.npy`` member, from the zip directory and each npy header.
 
-    Reads: the file's tail (one read), then one small read per member (its local header and
-    the start of its data, inflating only enough to parse the npy header). A file smaller
-    than the readahead window is read once.
+    Reads: the file's tail (one read, holding the directory that ``zipfile`` parses), then
+    one small read per member (its local header and the start of its data, inflating only
+    enough to parse the npy header). A file smaller than the readahead window is read once.
     """
     if r.size <= HEADER_READAHEAD:
         r = BytesReader(r.read_at(0, r.size))
-    tail, tail_off = _zip_tail(r)
+    tail = ReadAheadReader(r, NPZ_TAIL)
+    tail.read_at(max(0, r.size - NPZ_TAIL), NPZ_TAIL)  # zipfile's reads near the end are free
+    try:
+        with zipfile.ZipFile(ReaderFile(tail)) as z:
+            entries = [e for e in z.infolist() if e.filename.endswith(".npy")]
+    except zipfile.BadZipFile as e:
+        reason = "no zip end-of-central-directory record" if "not a zip" in str(e) else str(e)
+        raise MediaFormatError("npz", reason) from None
+    except (ValueError, EOFError, OSError, struct.error, NotImplementedError) as e:  # it lies
+        raise MediaFormatError("npz", f"bad zip directory ({e})") from None
     members = ReadAheadReader(r, NPY_MEMBER_READAHEAD)
-    return [_probe_member(members, e) for e in _zip_entries(r, tail, tail_off)]
+    return [_probe_member(members, e) for e in entries]
 
 
-def _zip_tail(r: RangeReader) -> tuple[bytes, int]:
-    """The end of the file holding the EOCD: first 8 KiB, then the 64 KiB a comment allows."""
-    for want in (8192, 22 + 0xFFFF + 20):
-        tail_len = min(r.size, want)
-        tail = r.read_at(r.size - tail_len, tail_len)
-        at = tail.rfind(_EOCD)
-        while at >= 0 and at + 22 > len(tail):
-            at = tail.rfind(_EOCD, 0, at)
-        if at >= 0:
-            return tail[at - min(at, 20) :], r.size - tail_len + at - min(at, 20)
-        if tail_len == r.size:
-            break
-    raise MediaFormatError("npz", "no zip end-of-central-directory record")
-
-
-def _zip_entries(r: RangeReader, tail: bytes, tail_off: int) -> list[_ZipEntry]:
-    """Central directory entries of ``.npy`` members; ``tail`` starts <= 20 bytes before EOCD."""
-    at = tail.rfind(_EOCD)
-    count, cd_size, cd_off = struct.unpack("<6xHII", tail[at + 4 : at + 20])
-    locator = tail[at - 20 : at] if at >= 20 else b""
-    if locator[:4] == _EOCD64_LOCATOR:
-        count, cd_size, cd_off = _zip64_eocd(r, struct.unpack("<Q", locator[8:16])[0])
-    if tail_off <= cd_off and cd_off + cd_size <= tail_off + at:
-        cd = tail[cd_off - tail_off : cd_off - tail_off + cd_size]
-    else:
-        cd = _need(r, cd_off, cd_size, "npz", "central directory")
-    return [e for e in _central_entries(cd, count) if e.name.endswith(".npy")]
-
-
-def _zip64_eocd(r: RangeReader, offset: int) -> tuple[int, int, int]:
-    rec = _need(r, offset, 56, "npz", "zip64 end record")
-    if rec[:4] != b"PK\x06\x06":
-        raise MediaFormatError("npz", f"no zip64 end record at byte {offset}")
-    return struct.unpack("<QQQ", rec[32:56])
-
-
-def _central_entries(cd: bytes, count: int) -> Iterator[_ZipEntry]:
-    pos = 0
-    for _ in range(count):
-        if cd[pos : pos + 4] != b"PK\x01\x02" or pos + 46 > len(cd):
-            raise MediaFormatError("npz", f"bad central directory entry at byte {pos}")
-        flags, method = struct.unpack("<HH", cd[pos + 8 : pos + 12])
-        csize, usize, n, m, k = struct.unpack("<IIHHH", cd[pos + 20 : pos + 34])
-        local = struct.unpack("<I", cd[pos + 42 : pos + 46])[0]
-        name = cd[pos + 46 : pos + 46 + n].decode("utf-8", "replace")
-        extra = cd[pos + 46 + n : pos + 46 + n + m]
-        usize, csize, local = _zip64_extra(extra, usize, csize, local)
-        yield _ZipEntry(name, method, flags, csize, usize, local)
-        pos += 46 + n + m + k
-
-
-def _zip64_extra(extra: bytes, usize: int, csize: int, local: int) -> tuple[int, int, int]:
-    """Replace the 0xFFFFFFFF fields by the zip64 extra's 8-byte values, in their fixed order."""
-    pos = 0
-    while pos + 4 <= len(extra):
-        tag, length = struct.unpack("<HH", extra[pos : pos + 4])
-        if tag == 1:
-            values = iter(struct.unpack(f"<{length // 8}Q", extra[pos + 4 : pos + 4 + length]))
-            fields = [usize, csize, local]
-            for i, v in enumerate(fields):
-                if v == 0xFFFFFFFF:
-                    fields[i] = next(values, v)
-            return fields[0], fields[1], fields[2]
-        pos += 4 + length
-    return usize, csize, local
-
-
-def _probe_member(r: RangeReader, e: _ZipEntry) -> NpyFacts:
-    if e.flags & 1:
-        raise MediaFormatError("npz", f"member {e.name!r} is encrypted")
-    if e.method not in (0, 8):
-        raise MediaFormatError("npz", f"member {e.name!r} uses zip method {e.method}")
-    head = _need(r, e.local_offset, 30, "npz", f"local header of {e.name!r}")
+def _probe_member(r: RangeReader, e: zipfile.ZipInfo) -> NpyFacts:
+    name = e.filename
+    if e.flag_bits & 1:
+        raise MediaFormatError("npz", f"member {name!r} is encrypted")
+    if e.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise MediaFormatError("npz", f"member {name!r} uses zip method {e.compress_type}")
+    if not 0 <= e.header_offset < r.size:
+        raise MediaFormatError("npz", f"local header of {name!r} at {e.header_offset} is outside")
+    head = _need(r, e.header_offset, 30, "npz", f"local header of {name!r}")
     if head[:4] != b"PK\x03\x04":
-        raise MediaFormatError("npz", f"no local header for {e.name!r} at {e.local_offset}")
+        raise MediaFormatError("npz", f"no local header for {name!r} at {e.header_offset}")
     n, m = struct.unpack("<HH", head[26:30])
-    data_off = e.local_offset + 30 + n + m
+    data_off = e.header_offset + 30 + n + m
     prefix = _npy_prefix(r, data_off, e, NPY_FIRST)
-    start, hlen = _npy_preamble(prefix, e.name)
+    start, hlen = _npy_preamble(prefix, name)
     if len(prefix) < start + hlen and start + hlen <= min(e.file_size, NPY_HEADER_MAX):
         prefix = _npy_prefix(r, data_off, e, start + hlen)
-    dtype, shape, fortran = _npy_header(prefix[start : start + hlen], hlen, start, e.name)
+    dtype, shape, fortran = _npy_header(prefix[start : start + hlen], hlen, start, name)
     return NpyFacts(
-        key=e.name[: -len(".npy")], dtype=dtype, shape=shape,
+        key=name[: -len(".npy")], dtype=dtype, shape=shape,
         n_frames=shape[0] if shape else None, fortran_order=fortran,
-        compressed=e.method == 8, compressed_size=e.compressed_size, file_size=e.file_size,
+        compressed=e.compress_type == zipfile.ZIP_DEFLATED, compressed_size=e.compress_size,
+        file_size=e.file_size,
     )  # fmt: skip
 
 
-def _npy_prefix(r: RangeReader, data_off: int, e: _ZipEntry, want: int) -> bytes:
+def _npy_prefix(r: RangeReader, data_off: int, e: zipfile.ZipInfo, want: int) -> bytes:
     """The first ``want`` bytes of the member's npy file (fewer if it is shorter)."""
     want = min(want, e.file_size)
-    if e.method == 0:
+    if e.compress_type == zipfile.ZIP_STORED:
         return r.read_at(data_off, want)
     inflater, out, pos, chunk = zlib.decompressobj(-15), b"", data_off, 256
-    end = data_off + e.compressed_size
+    end = data_off + e.compress_size
     while len(out) < want and pos < end and not inflater.eof:
         raw = r.read_at(pos, min(chunk, end - pos))
         if not raw:
@@ -372,7 +310,8 @@ def _npy_prefix(r: RangeReader, data_off: int, e: _ZipEntry, want: int) -> bytes
         try:
             out += inflater.decompress(inflater.unconsumed_tail + raw, want - len(out))
         except zlib.error as exc:
-            raise MediaFormatError("npz", f"member {e.name!r}: bad deflate data ({exc})") from None
+            reason = f"member {e.filename!r}: bad deflate data ({exc})"
+            raise MediaFormatError("npz", reason) from None
         pos += len(raw)
         chunk *= 2
     return out

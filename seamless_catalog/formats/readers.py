@@ -5,10 +5,13 @@ A local file, an in-memory buffer, a window of another reader (a tar member's da
 elsewhere, an HTTP Range reader all satisfy :class:`RangeReader`. Remote reads cost one
 request each, so parsers read headers in one small read and jump over payloads;
 :class:`ReadAheadReader` turns a run of tiny reads near each other into one request.
+:class:`ReaderFile` gives a reader the file interface (``seek``/``read``/``tell``) that the
+standard library's parsers (``zipfile``) take.
 """
 
 from __future__ import annotations
 
+import io
 import os
 from typing import Protocol, runtime_checkable
 
@@ -146,3 +149,40 @@ class CountingReader:
         self.bytes_read += len(data)
         self.calls.append((offset, n))
         return data
+
+
+class ReaderFile(io.RawIOBase):
+    """A read-only, seekable file object over a reader: each ``read`` is one ``read_at``."""
+
+    def __init__(self, reader: RangeReader) -> None:
+        super().__init__()
+        self.reader = reader
+        self.pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.pos, io.SEEK_END: self.reader.size}[whence]
+        if base + offset < 0:
+            raise OSError(f"seek to {base + offset}, before the start of the object")
+        self.pos = base + offset
+        return self.pos
+
+    def read(self, n: int | None = -1) -> bytes:
+        if n is None or n < 0:
+            n = max(0, self.reader.size - self.pos)
+        data = self.reader.read_at(self.pos, n)
+        self.pos += len(data)
+        return data
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)

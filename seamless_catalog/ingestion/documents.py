@@ -13,12 +13,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..errors import BadRecord
+from ..layout import ANNOTATION_PREFIX, TRANSCRIPT, VAD
 from .sink import Sink
 
-TRANSCRIPT = "metadata:transcript"
-VAD = "metadata:vad"
-ANNOTATION_PREFIX = "annotations:"
-ANNOTATION_TYPES = ("1P-IS", "1P-R", "3P-IS", "3P-R", "3P-V")
 KNOWN_KEYS = {"id", TRANSCRIPT, VAD}
 
 Located = Iterable[tuple[str, Any]]  # (location, element)

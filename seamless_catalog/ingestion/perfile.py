@@ -15,22 +15,12 @@ from pathlib import Path
 from ..errors import MediaFormatError
 from ..formats.probes import probe_npy
 from ..formats.readers import FileReader
-from ..layout import SPLIT_DIR_RE, is_file_id
+from ..layout import PERFILE_GROUPS, SPLIT_DIR_RE, is_file_id
 from . import documents, members
 from .paths import posix, walk_dirs
 from .sink import Sink
 from .units import Unit, files_fingerprint
 
-PERFILE_GROUPS = (
-    "metadata",
-    "annotations",
-    "audio",
-    "video",
-    "smplh",
-    "boxes_and_keypoints",
-    "movement",
-    "movement_v4",
-)
 METADATA_ROLES = ("metadata/transcript", "metadata/vad", "annotations/")
 
 

@@ -1,7 +1,7 @@
 """Reproducible random selections of files, pairs or sessions.
 
-Rows are ordered by ``md5(seed || key)`` and the first ``n`` kept: the same seed gives the
-same sample on any machine and DuckDB version, and growing ``n`` only adds rows. ``where``
+Rows are in the seeded order of :mod:`.order` and the first ``n`` kept: the same seed gives
+the same sample on any machine and DuckDB version, and growing ``n`` only adds rows. ``where``
 is a SQL predicate over the unit's view (``files``, ``pairs`` or ``sessions``); the seed and
 ``n`` are bound as parameters.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..errors import UsageError
 from ..store.catalogdb import CatalogDB
+from .order import seeded_order_sql
 
 UNITS = {"file": ("files", "file_id"), "pair": ("pairs", "interaction_key"),
          "session": ("sessions", "session_key")}  # fmt: skip
@@ -21,10 +22,7 @@ def sample_sql(unit: str, where: str | None = None) -> str:
         raise UsageError(f"unknown unit {unit!r}: choose from {', '.join(UNITS)}")
     view, key = UNITS[unit]
     predicate = f"where ({where})\n" if where and where.strip() else ""
-    return (
-        f"select * from {view}\n{predicate}"
-        f"order by md5(cast($seed as varchar) || '|' || {key}), {key}\nlimit $n"
-    )
+    return f"select * from {view}\n{predicate}order by {seeded_order_sql(key)}\nlimit $n"
 
 
 def sample(cat: CatalogDB, unit: str, n: int, seed: int = 0, where: str | None = None):

@@ -236,17 +236,3 @@ def attach_catalog_duckdb(
         return False
     con.execute(f"USE {ATTACHED}")
     return True
-
-
-def catalog_duckdb_snapshot(root: Path) -> int | None:
-    path = root / "catalog.duckdb"
-    if not path.exists():
-        return None
-    try:
-        con = duckdb.connect(str(path), read_only=True)
-        try:
-            return con.execute("SELECT snapshot FROM raw._snapshot").fetchone()[0]
-        finally:
-            con.close()
-    except duckdb.Error:
-        return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from ...layout import EXTENSIONS, GROUPS, LABELS, SPLITS, FileRef, wanted_exts
+from ...layout import EXTENSIONS, GROUPS, LABELS, PERFILE_GROUPS, SPLITS, FileRef, wanted_exts
 from ...remote import ObjectStore
 from ...store.catalogdb import CatalogDB
 from .items import Plan
@@ -28,7 +28,7 @@ def source_layout(uri: str) -> str:
     for label in LABELS:
         for split in SPLITS:
             folder = root / label / split
-            if any((folder / g).is_dir() for g in ("audio", "video", "metadata", "smplh")):
+            if any((folder / g).is_dir() for g in PERFILE_GROUPS):
                 return "per-file"
     return "tar"
 
