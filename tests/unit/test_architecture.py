@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[1] / "seamless_catalog"
+PACKAGE = Path(__file__).resolve().parents[2] / "seamless_catalog"
 
 # what each top-level part of the package may import (besides itself)
 FOUNDATION = {"errors", "config", "layout", "formats", "remote"}
