@@ -260,4 +260,8 @@ def attach_catalog_duckdb(
 def search_in(con: duckdb.DuckDBPyConnection, root: Path) -> None:
     """Resolve relative paths (those of catalog.duckdb's views) against the catalog folder,
     for every cursor of ``con``'s database."""
-    con.execute(f"SET GLOBAL file_search_path = {snapshots.sql_literal(root.resolve())}")
+    value = snapshots.sql_literal(root.resolve())
+    try:
+        con.execute(f"SET GLOBAL file_search_path = {value}")
+    except duckdb.CatalogException:  # DuckDB 1.x: a session setting (and no cursor is needed)
+        con.execute(f"SET file_search_path = {value}")
