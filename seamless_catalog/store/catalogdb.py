@@ -77,9 +77,9 @@ class CatalogDB:
     def _sandbox(self, allow_paths: Sequence[str | Path], memory_limit: str | None) -> None:
         dirs = [str(Path(p).resolve()) + "/" for p in (self.root, *allow_paths)]
         if self.prebuilt and self.manifest:  # its views name files relative to the catalog
-            dirs += sorted(
-                {"/".join(Path(f).parts[:3]) + "/" for fs in self.manifest.tables.values() for f in fs}
-            )  # data/<table>/<token>/ only: a same-named folder under the cwd is not opened up
+            tables = self.manifest.tables.values()  # data/<table>/<token>/ only: a folder of
+            # that name under the cwd is all it opens up
+            dirs += sorted({"/".join(Path(f).parts[:3]) + "/" for fs in tables for f in fs})
         listed = ", ".join(snapshots.sql_literal(d) for d in dirs)
         self.con.execute(f"SET allowed_directories = [{listed}]")
         self.con.execute("SET enable_external_access = false")
