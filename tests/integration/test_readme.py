@@ -24,8 +24,9 @@ OLD_CLI = OLD_DUCKDB / "duckdb_cli" / "duckdb"
 NO_OLD = "older DuckDB clients not installed in .old-duckdb/: run bash scripts/test_extras.sh"
 
 
-def readme_blocks(lang: str) -> list[str]:
-    return re.findall(rf"```{lang}\n(.*?)```", (REPO / "README.md").read_text(), re.S)
+def readme_blocks(lang: str, text: str | None = None) -> list[str]:
+    text = (REPO / "README.md").read_text() if text is None else text
+    return [b for la, b in re.findall(r"^```(\w*)\n(.*?)^```", text, re.S | re.M) if la == lang]
 
 
 @pytest.fixture(scope="module")
@@ -189,3 +190,69 @@ def test_duckdb_cli_1_5_opens_catalog_duckdb_as_the_readme_says(workdir: Path, t
         cwd=copy, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert proc.stdout.strip() == str(n_pairs), proc.stderr
+
+
+# Commands of the README that this test does not run here (patterns), each with where it is
+# covered.
+NOT_RUN_HERE = {
+    r"hf://": "remote: the Hub path runs against tests/fakes/hub.py in test_remote_ingest.py",
+    r"https://": "remote: the CDN path runs against tests/fakes/cdn.py in test_remote_ingest.py",
+    r"s3://": "remote: the S3 path runs against moto in test_materialize_remote.py",
+    r"pip install|test_extras\.sh": "installs: .ci/run runs them in a fresh venv",
+    r"seamless-catalog dashboard": "a server: test_dashboard.py starts it and stops it",
+    r"--engine ray": "needs the [ray] extra: test_engines.py",
+    r"publish .*seamless-catalog$": "uploads to the Hub: test_publish.py, against the test Hub",
+    r"duckdb -readonly": "another client: test_duckdb_cli_1_5_opens_catalog_duckdb_as_the_...",
+}
+# `materialize status` exits 1 until every shard is done: the README runs one shard before it
+EXIT_STATUS = {"materialize status": 1}
+
+
+def readme_commands() -> list[str]:
+    """Every shell command of the README outside its Quick start (run by .ci/run and
+    test_docs.py), continuation lines joined, comments dropped."""
+    text = (REPO / "README.md").read_text()
+    text = (
+        text.split("## Quick start", 1)[0] + text.split("## Quick start", 1)[1].split("\n## ", 1)[1]
+    )
+    commands = []
+    for lang, block in re.findall(r"^```(\w*)\n(.*?)^```", text, re.S | re.M):
+        if lang not in ("", "sh"):
+            continue
+        for line in block.replace("\\\n", " ").splitlines():
+            line = re.sub(r"\s+#.*$", "", line).strip() if not line.startswith("#") else ""
+            if line:
+                commands.append(re.sub(r"\s+", " ", line))
+    return commands
+
+
+@pytest.mark.slow  # a dozen CLI processes on the sample
+def test_every_local_command_of_the_readme_runs_on_the_sample(workdir: Path, tmp_path: Path):
+    work = tmp_path / "work"
+    shutil.copytree(workdir / "cat", work / "cat")
+    (work / "cat" / "catalog.duckdb").unlink()  # ingests below rebuild it
+    sample = work / "cat" / "sample"
+    shutil.copy(sample / "filelist.csv", work / "filelist.csv")
+    shutil.copytree(sample / "assets", work / "assets")
+    skipped, ran = [], []
+    for command in readme_commands():
+        why = next((why for key, why in NOT_RUN_HERE.items() if re.search(key, command)), None)
+        if why:
+            skipped.append(command)
+            continue
+        line = command.replace("~/seamless/", f"{sample}/hf/")
+        line = line.replace("--catalog demo", "--catalog cat")  # one catalog for the README
+        line = re.sub(r"^seamless-catalog ", f"{sys.executable} -m seamless_catalog ", line)
+        proc = subprocess.run(
+            ["bash", "-c", line], cwd=work, capture_output=True, text=True, timeout=300,
+            env=dict(os.environ, SEAMLESS_CATALOG_PROGRESS="0"),
+        )  # fmt: skip
+        want = next((rc for key, rc in EXIT_STATUS.items() if key in command), 0)
+        assert proc.returncode == want, (command, proc.stdout[-2000:], proc.stderr[-2000:])
+        assert "Traceback" not in proc.stderr, command
+        ran.append(command)
+    assert len(ran) >= 15, ran
+    assert (work / "tt.parquet").exists() and (work / "pairs.csv").exists()
+    assert any((work / "data").rglob("*.wav")), "the README's materialize delivered nothing"
+    assert any((work / "shards").glob("*.tar")), "the README's export wrote no shard"
+    assert len(skipped) == 10, skipped  # a new command of the README: run it, or say why not
