@@ -97,6 +97,7 @@ def annotation_items(value: object) -> object:
         return [value]
     return value
 
+
 # ----------------------------------------------------------------- inside the npz (30 Hz)
 
 SMPLH = ("body_pose", "global_orient", "is_valid", "left_hand_pose", "right_hand_pose",

@@ -23,10 +23,10 @@ from functools import partial
 from pathlib import Path
 
 from ..config import Settings
+from ..errors import UsageError
 from ..formats.probes import HEADER_READAHEAD
 from ..formats.readers import RangeReader, SliceReader
 from ..formats.tarindex import BLOCK, TarMember, TarProblem, iter_entries, unsafe_name_reason
-from ..errors import UsageError
 from ..layout import BATCH_DIR_RE, TAR_LAYOUT, TAR_RE, relative, split_name
 from ..remote import ObjectInfo, ObjectStore, open_store
 from ..remote.local import LocalStore
