@@ -23,7 +23,7 @@ def exported(hf_catalog, release, tmp_path_factory):
             "--to", str(out), "--shard-size", "4MB", "--source", str(release / "hf")]  # fmt: skip
     r = CliRunner().invoke(main, args)
     assert r.exit_code == 0, r.output
-    return out, json.loads((out / "index.json").read_text())
+    return out, json.loads((out / ".seamless-catalog" / "index.json").read_text())
 
 
 def test_shards_hold_the_selection_with_upstream_naming(exported, hf_catalog, release):

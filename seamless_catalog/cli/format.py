@@ -152,4 +152,12 @@ def format_status(st: PlanStatus) -> str:
                  t.bytes_missing))  # fmt: skip
     lines = [f"plan {st.plan_id} into {st.to}: {st.receipts} receipts", format_table(head, rows)]
     lines += [f"  failed {what}: {why}" for what, why in st.failures]
+    if st.partial:
+        lines.append(
+            f"{len(st.partial)} archive folders hold part of their archive: the upstream "
+            "toolkit's download_archive_from_hf(extract=True) takes an existing folder as "
+            "extracted and would not add the rest (materialize those archives whole, or "
+            "give upstream another local_dir)"
+        )
+        lines += [f"  {p.folder}: {p.present} of {p.expected} files" for p in st.partial]
     return "\n".join(lines)

@@ -16,6 +16,7 @@ from ..remote import open_store
 from ..select.selection import select
 from ..select.shard import parse_shard
 from ..store.catalogdb import CatalogDB
+from .planning.archives import archive_files
 from .planning.items import Plan
 from .planning.planfile import PlanFile, items_plan_id, read_plan, write_plan
 from .planning.sources import plan_files
@@ -113,6 +114,7 @@ def make_plan(
     with open_selected(catalog_dir, selection) as cat:
         chosen = select(cat, sql=sql, selection=selection, ids=ids, pairs=pairs)
         plan = plan_files(cat, open_store(source, settings), chosen.files, mods, merge, workers)
+        archives = archive_files(cat, chosen.files)
     write_plan(Path(out), plan.items, list(chosen.unknown), source=plan.source,
-               layout=plan.layout, to=Path(to))  # fmt: skip
+               layout=plan.layout, to=Path(to), archives=archives)  # fmt: skip
     return read_plan(out)

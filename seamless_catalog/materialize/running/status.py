@@ -4,14 +4,22 @@ Exact, from the files on disk and the plan's receipts. *done*: the file is on di
 verified, by the same check a run uses to skip it (size, and sha256 where known; the facts of
 a merged output). *failed*: not done, and the latest receipt of this plan that mentions it
 says failed. *missing*: neither (never attempted, interrupted, or deleted since).
+
+It also names each *partially filled archive folder*: a folder of the plan's archives that
+exists under the destination but holds fewer files than its archive extracts to (as the plan
+recorded, :mod:`..planning.archives`). The upstream toolkit's
+``download_archive_from_hf(extract=True)`` takes such a folder as already extracted, from
+its existence alone, and would leave the other samples of the archive missing.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ...layout import split_name
 from ...select.shard import shard_of_hash
 from ..planning.planfile import PlanFile
 from .local import check_present
@@ -40,6 +48,29 @@ class Counts:
         setattr(self, key, getattr(self, key) + n_bytes)
 
 
+@dataclass(frozen=True)
+class PartialArchive:
+    folder: str  # relative to the destination: improvised/dev/0000/0003
+    present: int  # sample files in it
+    expected: int  # files its archive extracts to
+
+
+def partial_archives(to: Path, archives: dict[str, int]) -> list[PartialArchive]:
+    """The folders of ``archives`` (folder -> files it extracts to) that exist under ``to``
+    with fewer sample files (``{file_id}.{ext}``) than that."""
+    out = []
+    for folder, expected in sorted(archives.items()):
+        path = to / folder
+        try:
+            names = os.listdir(path)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        present = sum(1 for n in names if split_name(n) is not None and (path / n).is_file())
+        if present < expected:
+            out.append(PartialArchive(folder, present, expected))
+    return out
+
+
 @dataclass
 class PlanStatus:
     plan_id: str
@@ -49,6 +80,7 @@ class PlanStatus:
     total: Counts
     receipts: int
     failures: list[tuple[str, str]] = field(default_factory=list)  # (path or id, reason)
+    partial: list[PartialArchive] = field(default_factory=list)  # archive folders part-filled
 
     @property
     def complete(self) -> bool:
@@ -89,6 +121,7 @@ def plan_status(
         _count(st, shard_of_hash(bucket, n), state, 0)
         if state == "failed":
             st.failures.append((file_id, last.get("reason", "")))
+    st.partial = partial_archives(pf.to, pf.archives)
     return st
 
 
