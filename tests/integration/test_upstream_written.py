@@ -36,8 +36,11 @@ from seamless_catalog.ingestion import docbatch, documents
 from seamless_catalog.ingestion.pipeline import ingest
 from seamless_catalog.ingestion.sink import RowSink
 from seamless_catalog.ingestion.units import Unit
-from tests.access_helpers import filelist
+from seamless_catalog.layout import split_name
+from seamless_catalog.materialize import materialize
+from tests.access_helpers import IN_TARS, by_id, filelist, tree_path
 
+EXTS = ("json", "mp4", "npz", "wav")
 TAR_LAYOUT = "{label}/{split}/{batch:04d}/{archive:04d}.tar"
 
 
@@ -159,7 +162,7 @@ def test_nothing_is_quarantined(ingested, upstream_root):
 
 def test_dict_annotations_are_one_annotation_each(ingested, upstream_root):
     _, cat = ingested
-    for fid, (doc, p) in upstream_root["docs"].items():
+    for fid, (_, p) in upstream_root["docs"].items():
         for kind, path in p["annotations"].items():
             lines = [json.loads(x) for x in path.read_text().splitlines()]
             expected = [(i, a["annotation"], float(a["start_ts"]), float(a["end_ts"]))
@@ -189,7 +192,7 @@ def test_the_loaded_sample_lists_them_too(ingested, upstream_root):
 def test_batch_parse_matches_parsing_alone(upstream_root):
     """The Arrow fast path sends a dict annotation to the reference parse: same rows."""
     batched, alone = RowSink("run"), RowSink("run")
-    for fid, (doc, p) in upstream_root["docs"].items():
+    for fid, (_, p) in upstream_root["docs"].items():
         path = upstream_root["root"] / folder_of(p["row"]) / f"{fid}.json"
         args = (path.read_bytes(), fid, p["row"]["label"], p["row"]["split"], str(path), "tree")
         for sink in (batched, alone):
@@ -288,3 +291,77 @@ def test_a_tar_outside_the_hub_layout_says_which_path_it_needs(release, tmp_path
         r = CliRunner().invoke(main, [*args, str(where)])
         assert r.exit_code == 2, r.output
         assert TAR_LAYOUT in r.output, r.output
+
+
+# -- a local tree as a source (item 4) ------------------------------------------------------
+def _in_tree(cat, release) -> list[str]:
+    """The catalog's files that the release's tree holds (every modality of each)."""
+    rows = by_id(release)
+    ids = [r[0] for r in cat.sql(IN_TARS + " order by 1").fetchall()]
+    return [f for f in ids if all(tree_path(release, rows[f], e).exists() for e in EXTS)]
+
+
+def test_materialize_from_a_tree_beside_tars(hf_catalog, upstream_root, release, tmp_path):
+    """The folder upstream half-extracted: extracted files are copied, the rest read from the
+    tars still there, and every output is the release's file byte for byte."""
+    with Catalog.open(hf_catalog) as cat:
+        ids = _in_tree(cat, release)
+    rows = by_id(release)
+    extracted = set(upstream_root["extracted"])
+    in_folders = [f for f in ids if folder_of(rows[f]) in extracted]
+    assert in_folders and len(in_folders) < len(ids)  # both kinds are needed
+    r = materialize(hf_catalog, ids=ids, to=tmp_path, source=str(upstream_root["root"]))
+    assert r.ok, r.failures
+    assert r.plan.layout == "tree+tar" and r.count("delivered") == 4 * len(ids)
+    for fid in ids:
+        for ext in EXTS:
+            got = (tmp_path / folder_of(rows[fid]) / f"{fid}.{ext}").read_bytes()
+            assert got == tree_path(release, rows[fid], ext).read_bytes(), (fid, ext)
+
+
+def test_materialize_from_a_tree_alone_names_what_it_lacks(hf_catalog, release, tmp_path):
+    tree = tmp_path / "tree"
+    shutil.copytree(release / "tree", tree)
+    rows = by_id(release)
+    with Catalog.open(hf_catalog) as cat:
+        ids = _in_tree(cat, release)
+    gone = tree / folder_of(rows[ids[0]]) / f"{ids[0]}.npz"
+    gone.unlink()
+    r = materialize(hf_catalog, ids=ids, to=tmp_path / "out", source=str(tree))
+    assert r.plan.layout == "tree" and r.count("delivered") == 4 * len(ids) - 1
+    lacking = (ids[0], gone.relative_to(tree).as_posix())
+    assert [(o.file_id, o.path) for o in r.failures] == [lacking]
+    assert f"{folder_of(rows[ids[0]])}.tar" in r.failures[0].reason
+    sql = f"select file_id from files where file_id = '{ids[1]}'"
+    args = ["materialize", "--catalog", str(hf_catalog), "--sql", sql,
+            "--to", str(tmp_path / "cli"), "--source", str(tree)]  # fmt: skip
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 0, r.output
+    got = [p.name for p in (tmp_path / "cli").rglob("*") if split_name(p.name) is not None]
+    assert sorted(got) == [f"{ids[1]}.{e}" for e in EXTS]
+
+
+@pytest.mark.parametrize("layout", ["tree", "cdn"])
+def test_load_stream_and_export_read_a_local_copy(hf_catalog, release, layout, tmp_path):
+    """A tree and a per-file copy, as a source for load, stream and export alike."""
+    source = str(release / layout)
+    rows = by_id(release)
+    with Catalog.open(hf_catalog) as cat:
+        ids = _in_tree(cat, release)[:4]
+        s = cat.load(ids[0], source=source)
+        assert (
+            s.json["metadata:vad"]
+            == json.loads(tree_path(release, rows[ids[0]], "json").read_text())["metadata:vad"]
+        )
+        assert s.video == tree_path(release, rows[ids[0]], "mp4").read_bytes()
+        sql = "select file_id from files where file_id in (select unnest(?::varchar[]))"
+        sql = sql.replace("?::varchar[]", "['" + "','".join(ids) + "']")
+        streamed = {
+            x.row.file_id: x.blobs for x in cat.stream(sql, modalities="wav,mp4", source=source,
+                                                 decode=False)
+        }  # fmt: skip
+        result = cat.export(sql, tmp_path / "shards", source=source, modalities="wav,mp4")
+    for fid in ids:
+        for ext in ("wav", "mp4"):
+            assert streamed[fid][ext] == tree_path(release, rows[fid], ext).read_bytes()
+    assert sorted(s["file_id"] for s in result.samples) == sorted(ids) and not result.skipped
