@@ -160,6 +160,27 @@ def test_nothing_is_quarantined(ingested, upstream_root):
                for k in p["annotations"])  # fmt: skip
 
 
+def test_per_file_downloads_alone_ingest_with_exit_0(upstream_root, release, tmp_path):
+    """A tree of nothing but upstream's per-file JSON (the dict annotations included)."""
+    root = tmp_path / "per-file"
+    for fid, (_, p) in upstream_root["docs"].items():
+        src = upstream_root["root"] / folder_of(p["row"]) / f"{fid}.json"
+        dest = root / folder_of(p["row"]) / src.name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dest)
+    args = ["ingest", "--catalog", str(tmp_path / "cat"), "--filelist",
+            str(upstream_root["filelist"]), "--assets", str(release / "assets"),
+            str(root)]  # fmt: skip
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 0, r.output
+    with Catalog.open(tmp_path / "cat") as cat:
+        assert cat.value("select count(*) from raw.ingest_issues") == 0
+        n = cat.value("select count(*) from raw.annotations")
+    lines = sum(len(f.read_text().splitlines()) for _, p in upstream_root["docs"].values()
+                for f in p["annotations"].values())  # fmt: skip
+    assert n == lines > 0
+
+
 def test_dict_annotations_are_one_annotation_each(ingested, upstream_root):
     _, cat = ingested
     for fid, (_, p) in upstream_root["docs"].items():
