@@ -85,7 +85,10 @@ def _plan_local(
             continue
         for ext in its:
             item = Item(file_id, ext, ext, row.path(ext), MEMBER, store.uri, state="failed")
-            item.reason = f"neither {row.path(ext)} nor {row.archive_path} is in {store.uri}"
+            item.reason = (
+                f"absent from {store.uri}: neither {row.path(ext)} nor its archive "
+                f"{row.archive_path}"
+            )
             plan.items.append(item)
     for its, rows in by_exts.items():
         plan_tars(cat, store, rows, list(its), plan)
