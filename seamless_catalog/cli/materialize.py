@@ -70,8 +70,8 @@ def materialize(
     Sharing TO with the upstream toolkit: its download_archive_from_hf(extract=True) takes
     an archive folder that exists as already extracted, so after materializing part of an
     archive it will not add the rest. Materialize whole archives there (select by
-    archive_path), or give upstream another local_dir; `materialize status` names the
-    archive folders that hold part of their archive.
+    archive_path), or give upstream another local_dir. A run, and `materialize status
+    --plan P`, name the archive folders that hold part of their archive.
 
     \b
     Example:

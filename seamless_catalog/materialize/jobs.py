@@ -21,6 +21,7 @@ from .planning.items import Plan
 from .planning.planfile import PlanFile, items_plan_id, read_plan, write_plan
 from .planning.sources import plan_files
 from .running import receipts
+from .running.partial import partial_archives
 from .running.runner import MaterializeResult, run_items, settle
 from .running.write import destination_lock
 
@@ -80,16 +81,19 @@ def materialize(
             if not dry_run:  # one run at a time writes into ``to``; "present" is decided under it
                 held.enter_context(destination_lock(to))
             plan = plan_files(cat, store, chosen.files, mods, merge, workers)
+            archives = {} if dry_run else archive_files(cat, chosen.files)
         if retry is not None:  # just the outputs that failed last time
             only = {r["path"] for r in retry if r.get("path")}
             plan.items = [i for i in plan.items if i.dest in only]
         if dry_run:
             return MaterializeResult(settle(plan, to), dry_run=True)
         plan_id = items_plan_id(plan.items, list(chosen.unknown), plan.source)
-        return run_items(
+        result = run_items(
             store, to, plan, list(chosen.unknown), workers=workers, settings=settings,
             plan_id=plan_id, shard=shard_kn or (1, 1),
         )  # fmt: skip
+    result.partial = partial_archives(to, archives)
+    return result
 
 
 def make_plan(

@@ -120,6 +120,26 @@ def test_status_names_an_archive_folder_upstream_would_take_as_extracted(
     assert "download_archive_from_hf" not in r.output
 
 
+def test_a_plain_run_names_the_folders_it_left_part_filled(hf_catalog, release, tmp_path):
+    folder, ids, members = _archive_without_strays(hf_catalog, release)
+    to = tmp_path / "shared"
+    r = materialize(hf_catalog, ids=ids[:1], to=to, source=str(release / "hf"))
+    assert r.ok and r.partial == [PartialArchive(folder, len(EXTS), members)]
+    sql = "select file_id from files where archive_path = '" + folder + ".tar'"
+    args = ["materialize", "--catalog", str(hf_catalog), "--sql", sql, "--to", str(to),
+            "--source", str(release / "hf")]  # fmt: skip
+    out = CliRunner().invoke(main, args)
+    assert out.exit_code == 0, out.output
+    assert "download_archive_from_hf" not in out.output  # the whole archive is there now
+    assert materialize(hf_catalog, ids=ids[:1], to=to, source=str(release / "hf")).partial == []
+    one = "select file_id from files where file_id = '" + ids[0] + "'"
+    args = [*args[:4], one, "--to", str(tmp_path / "other"), *args[-2:]]
+    out = CliRunner().invoke(main, args)
+    assert out.exit_code == 0, out.output
+    assert f"{folder}: {len(EXTS)} of {members} files" in out.output
+    assert "download_archive_from_hf(extract=True)" in out.output
+
+
 def test_materialize_help_warns_about_sharing_the_destination():
     r = CliRunner().invoke(main, ["materialize", "--help"])
     assert r.exit_code == 0

@@ -15,14 +15,13 @@ its existence alone, and would leave the other samples of the archive missing.
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ...layout import split_name
 from ...select.shard import shard_of_hash
 from ..planning.planfile import PlanFile
 from .local import check_present
+from .partial import PartialArchive, partial_archives
 from .receipts import plan_receipts, read_receipt
 from .shards import open_plan
 
@@ -46,29 +45,6 @@ class Counts:
         setattr(self, state, getattr(self, state) + 1)
         key = f"bytes_{state}"
         setattr(self, key, getattr(self, key) + n_bytes)
-
-
-@dataclass(frozen=True)
-class PartialArchive:
-    folder: str  # relative to the destination: improvised/dev/0000/0003
-    present: int  # sample files in it
-    expected: int  # files its archive extracts to
-
-
-def partial_archives(to: Path, archives: dict[str, int]) -> list[PartialArchive]:
-    """The folders of ``archives`` (folder -> files it extracts to) that exist under ``to``
-    with fewer sample files (``{file_id}.{ext}``) than that."""
-    out = []
-    for folder, expected in sorted(archives.items()):
-        path = to / folder
-        try:
-            names = os.listdir(path)
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        present = sum(1 for n in names if split_name(n) is not None and (path / n).is_file())
-        if present < expected:
-            out.append(PartialArchive(folder, present, expected))
-    return out
 
 
 @dataclass
