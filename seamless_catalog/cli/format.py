@@ -79,11 +79,11 @@ def format_summary(r: MaterializeResult) -> str:
     ]
     if r.receipt is not None:
         lines.append(f"receipt: {r.receipt}")
+    lines += partial_lines(r.partial)
     if r.failures:
         lines.append("not delivered:")
         lines += [f"  {o.path or o.file_id}: {o.reason}" for o in r.failures]
         lines.append("rerun with --retry-failed to try these again")
-    lines += partial_lines(r.partial)
     return "\n".join(lines)
 
 

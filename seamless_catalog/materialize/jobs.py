@@ -81,7 +81,8 @@ def materialize(
             if not dry_run:  # one run at a time writes into ``to``; "present" is decided under it
                 held.enter_context(destination_lock(to))
             plan = plan_files(cat, store, chosen.files, mods, merge, workers)
-            archives = {} if dry_run else archive_files(cat, chosen.files)
+            # a shard fills part of archives by design: the other shards do the rest
+            archives = {} if dry_run or shard_kn else archive_files(cat, chosen.files)
         if retry is not None:  # just the outputs that failed last time
             only = {r["path"] for r in retry if r.get("path")}
             plan.items = [i for i in plan.items if i.dest in only]
