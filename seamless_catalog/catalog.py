@@ -53,7 +53,8 @@ class Catalog(CatalogDB):
         return SeamlessIterableDataset(self.root, sql, **options)
 
     def export(self, sql: str, to: str | Path, **options: Any):
-        """Write the selection as WebDataset shards plus ``index.json`` under ``to``."""
+        """Write the selection as WebDataset shards under ``to``, and their index in
+        ``to/.seamless-catalog/index.json``."""
         from .access.export import export_webdataset
 
         return export_webdataset(self, sql, to, **options)

@@ -84,6 +84,19 @@ ANNOTATION_PREFIX = "annotations:"
 ANNOTATIONS_1P = ("1P-IS", "1P-R")
 ANNOTATIONS_3P = ("3P-IS", "3P-R", "3P-V")
 ANNOTATION_TYPES = ANNOTATIONS_1P + ANNOTATIONS_3P
+ANNOTATION_FIELDS = ("annotation", "start_ts", "end_ts")  # the keys of one annotation
+
+
+def annotation_items(value: object) -> object:
+    """The annotations of an ``annotations:*`` value: the list the tars hold, or one
+    annotation written as an object. Upstream's per-file download merges each annotation
+    file with one ``json.load``, so a one-line file (about half of them) becomes that line's
+    object instead of a list. An object with any of :data:`ANNOTATION_FIELDS` is that one
+    annotation; anything else is returned as it is (and is not a list of annotations)."""
+    if isinstance(value, dict) and any(k in value for k in ANNOTATION_FIELDS):
+        return [value]
+    return value
+
 
 # ----------------------------------------------------------------- inside the npz (30 Hz)
 
@@ -129,6 +142,9 @@ def wanted_exts(modalities: Iterable[str]) -> tuple[str, ...]:
 
 # ------------------------------------------------------------------------- the Hub's tars
 
+TAR_LAYOUT = "{label}/{split}/{batch:04d}/{archive:04d}.tar"  # as paths are spelt to users
+TREE_LAYOUT = "{label}/{split}/{batch:04d}/{archive:04d}/{file_id}.{ext}"
+PERFILE_LAYOUT = "{label}/{split}/{group}/.../{file_id}.{ext}"
 LABEL_SPLIT = rf"(?P<label>{'|'.join(LABELS)})/(?P<split>{'|'.join(SPLITS)})"
 TAR_RE = re.compile(rf"(?:^|/){LABEL_SPLIT}/(?P<batch>\d{{4}})/(?P<archive>\d{{4}})\.tar$")
 ARCHIVE_DIR_RE = re.compile(rf"(?:^|/){LABEL_SPLIT}/(?P<batch>\d{{4}})/(?P<archive>\d{{4}})$")

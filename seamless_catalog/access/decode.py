@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import MediaFormatError
 from ..formats.probes import WavFacts, probe_wav
 from ..formats.readers import BytesReader
-from ..layout import ANNOTATION_PREFIX, TRANSCRIPT, VAD, FileRef
+from ..layout import ANNOTATION_PREFIX, TRANSCRIPT, VAD, FileRef, annotation_items
 
 _PCM_SCALE = {"int16": 2.0**15, "int24": 2.0**23, "int32": 2.0**31}
 
@@ -125,10 +125,11 @@ class Sample:
 
     @property
     def annotations(self) -> dict[str, list[dict[str, Any]]]:
-        """``{"3P-IS": [...], ...}``: only the types the file has."""
+        """``{"3P-IS": [...], ...}``: only the types the file has, each a list (a file that
+        upstream's per-file download wrote holds a one-line type as one object)."""
         doc = self.json or {}
         return {
-            k[len(ANNOTATION_PREFIX) :]: v
+            k[len(ANNOTATION_PREFIX) :]: annotation_items(v)
             for k, v in doc.items()
             if k.startswith(ANNOTATION_PREFIX)
         }

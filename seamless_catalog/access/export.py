@@ -6,8 +6,11 @@ is closed at the first interaction boundary where the next sample would take it 
 ``shard_size``, never between the two sides of a pair (so a shard may pass the limit by
 the second side of its last pair, and a pair larger than the limit has a shard of its own).
 Each shard is written to a temp file in the target folder and renamed into place once
-complete; ``index.json`` (written last, the same way) lists each shard (name, bytes,
-samples, sha256) and each sample (its shard and every member's data offset and size).
+complete; ``.seamless-catalog/index.json`` (written last, the same way) lists each shard
+(name, bytes, samples, sha256) and each sample (its shard and every member's data offset and
+size). The index sits in a hidden subfolder so that the folder holds nothing but shards where
+a loader looks: ``datasets.load_dataset("webdataset", data_dir=to)`` reads every file it finds
+there as a tar (and skips hidden folders), as ``webdataset.WebDataset`` reads a ``*.tar`` glob.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from .raw import RawSample
 from .stream import SampleStream
 
 INDEX_NAME = "index.json"
+INDEX_DIR = ".seamless-catalog"  # under the shard folder, hidden from data_dir= loaders
 _UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
           "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}  # fmt: skip
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$", re.IGNORECASE)
@@ -146,7 +150,7 @@ def export_webdataset(
         prefetch=prefetch, errors=errors, decode=False, settings=settings,
     )  # fmt: skip
     exts = stream.reader.exts
-    result = ExportResult(to, to / INDEX_NAME)
+    result = ExportResult(to, to / INDEX_DIR / INDEX_NAME)
     shard: _ShardWriter | None = None
     last_key = None
     try:
@@ -184,6 +188,19 @@ def _write_index(result: ExportResult, sql: str, source: str | None, exts) -> No
         "samples": result.samples,
         "skipped": [{"file_id": f, "reason": r} for f, r in result.skipped],
     }
+    result.index.parent.mkdir(exist_ok=True)
     temp = result.index.with_name(f".{INDEX_NAME}.{uuid.uuid4().hex[:12]}.part")
     temp.write_text(json.dumps(doc, indent=1))
     os.replace(temp, result.index)
+    _remove_old_index(result.to / INDEX_NAME)
+
+
+def _remove_old_index(path: Path) -> None:
+    """The index an earlier version wrote among the shards (where it breaks ``data_dir=``),
+    when it is ours: the new one replaces it."""
+    try:
+        old = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return
+    if isinstance(old, dict) and old.get("format") == "webdataset" and "shards" in old:
+        path.unlink()

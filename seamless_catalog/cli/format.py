@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..materialize.planning.items import Plan
 from ..materialize.planning.planfile import PlanFile
 from ..materialize.running.engines import ShardSummary
+from ..materialize.running.partial import PartialArchive
 from ..materialize.running.runner import MaterializeResult
 from ..materialize.running.status import PlanStatus
 from .output import format_table
@@ -78,6 +79,7 @@ def format_summary(r: MaterializeResult) -> str:
     ]
     if r.receipt is not None:
         lines.append(f"receipt: {r.receipt}")
+    lines += partial_lines(r.partial)
     if r.failures:
         lines.append("not delivered:")
         lines += [f"  {o.path or o.file_id}: {o.reason}" for o in r.failures]
@@ -152,4 +154,18 @@ def format_status(st: PlanStatus) -> str:
                  t.bytes_missing))  # fmt: skip
     lines = [f"plan {st.plan_id} into {st.to}: {st.receipts} receipts", format_table(head, rows)]
     lines += [f"  failed {what}: {why}" for what, why in st.failures]
+    lines += partial_lines(st.partial)
     return "\n".join(lines)
+
+
+def partial_lines(partial: list[PartialArchive]) -> list[str]:
+    """The archive folders that hold part of their archive, and why upstream cares."""
+    if not partial:
+        return []
+    head = (
+        f"{len(partial)} archive folders hold part of their archive: the upstream "
+        "toolkit's download_archive_from_hf(extract=True) takes an existing folder as "
+        "extracted and would not add the rest (materialize those archives whole, or "
+        "give upstream another local_dir)"
+    )
+    return [head] + [f"  {p.folder}: {p.present} of {p.expected} files" for p in partial]

@@ -58,11 +58,19 @@ def materialize(
     """Download exactly the files a selection names, into the upstream local layout.
 
     From the Hub's tars it reads members by byte range (one request per sample); from
-    S3/HTTPS it fetches per-file objects. Files already present and verified are skipped;
-    a receipt is written under TO/.seamless-catalog/receipts/. Exit status 1 when any file
-    was not delivered (each is named). Across machines: `materialize plan` writes a plan
-    file, `materialize run --plan P` runs its shards (locally, on Ray or Dask, or one
-    `--shard K/N` per array member), `status` and `retry` follow up.
+    S3/HTTPS it fetches per-file objects; from a local folder it copies the files of a tree
+    in the upstream layout, reads tars in the Hub layout by range, or both side by side.
+    Files already present and verified are skipped; a receipt is written under
+    TO/.seamless-catalog/receipts/. Exit status 1 when any file was not delivered (each is
+    named). Across machines: `materialize plan` writes a plan file, `materialize run --plan
+    P` runs its shards (locally, on Ray or Dask, or one `--shard K/N` per array member),
+    `status` and `retry` follow up.
+
+    Sharing TO with the upstream toolkit: its download_archive_from_hf(extract=True) takes
+    an archive folder that exists as already extracted, so after materializing part of an
+    archive it will not add the rest. Materialize whole archives there (select by
+    archive_path), or give upstream another local_dir. A run, and `materialize status
+    --plan P`, name the archive folders that hold part of their archive.
 
     \b
     Example:

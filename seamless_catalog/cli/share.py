@@ -33,7 +33,7 @@ def export(
     catalog_dir: Path, sql: str, fmt: str, to: Path, shard_size: str, source: str | None,
     media: Path | None, modalities: str, prefix: str, skip_missing: bool,
 ) -> int:  # fmt: skip
-    """Write a selection as new WebDataset tar shards plus TO/index.json.
+    """Write a selection as new WebDataset tar shards plus TO/.seamless-catalog/index.json.
 
     Members keep the release's names and bytes ({file_id}.json/.mp4/.npz/.wav, adjacent per
     sample); both sides of a pair share a shard. Each shard appears under its name only once

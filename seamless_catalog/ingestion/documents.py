@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..errors import BadRecord
-from ..layout import ANNOTATION_PREFIX, TRANSCRIPT, VAD
+from ..layout import ANNOTATION_PREFIX, TRANSCRIPT, VAD, annotation_items
 from .sink import Sink
 
 KNOWN_KEYS = {"id", TRANSCRIPT, VAD}
@@ -218,7 +218,8 @@ def parse_merged(
     for key in sorted(k for k in doc if k.startswith(ANNOTATION_PREFIX)):
         kind = key[len(ANNOTATION_PREFIX) :]
         kinds.append(kind)
-        add_annotations(*args, kind, _located(location, key, doc[key], sink, file_id))
+        items = _located(location, key, annotation_items(doc[key]), sink, file_id)
+        add_annotations(*args, kind, items)
     extra = sorted(k for k in doc if k not in KNOWN_KEYS and not k.startswith(ANNOTATION_PREFIX))
     sink.add(
         "documents",

@@ -103,6 +103,13 @@ class PerFileSource:
     location: str
     split_dirs: tuple[tuple[Path, str, str], ...]  # (folder, label, split)
 
+    def claims(self) -> Iterable[tuple[str, str]]:
+        """Every group folder of each split (see :mod:`.folder`)."""
+        for folder, _, _ in self.split_dirs:
+            for group in PERFILE_GROUPS:
+                if (folder / group).is_dir():
+                    yield str(folder / group), "all"
+
     def units(self) -> Iterable[Unit]:
         for folder, label, split in self.split_dirs:
             for file_id, files in sorted(_files_by_id(folder).items()):

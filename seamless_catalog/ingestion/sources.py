@@ -9,7 +9,7 @@ from pathlib import Path
 from ..config import Settings
 from ..errors import SourceNotFound, UsageError
 from ..layout import FileRef
-from . import locations, perfile, remote_perfile, tars, tree
+from . import folder, locations, perfile, remote_perfile, tars, tree
 from .assets import AssetsSource
 from .filelist import FilelistSource
 from .units import Source
@@ -17,7 +17,8 @@ from .units import Source
 Factory = Callable[[str, Settings], Source | None]
 
 
-# Tried in order; the first factory that claims a location reads it.
+# Tried in order; the first factory that claims a location reads it (a local folder: each
+# factory that finds its layout there reads its part, see ``source_for``).
 REGISTRY: tuple[tuple[str, Factory], ...] = (
     ("a .tar, or a folder or hf:// repo of tars in the Hub layout", tars.tar_source),
     ("a local tree in the upstream layout", tree.tree_source),
@@ -31,6 +32,12 @@ REGISTRY: tuple[tuple[str, Factory], ...] = (
 
 
 def source_for(location: str, settings: Settings) -> Source:
+    """The source that reads ``location``. A local folder is read by every kind that finds
+    its layout there (tars beside extracted archive folders, say), and the files none of
+    them reads are reported (:mod:`.folder`); elsewhere the first kind that claims it."""
+    if not locations.is_url(location) and Path(location).is_dir():
+        found = [src for _, factory in REGISTRY if (src := factory(location, settings))]
+        return folder.folder_source(location, found)
     for _, factory in REGISTRY:
         src = factory(location, settings)
         if src is not None:

@@ -16,16 +16,18 @@ others get a ``media`` row with their size only.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 from ..config import Settings
+from ..errors import UsageError
 from ..formats.probes import HEADER_READAHEAD
 from ..formats.readers import RangeReader, SliceReader
 from ..formats.tarindex import BLOCK, TarMember, TarProblem, iter_entries, unsafe_name_reason
-from ..layout import BATCH_DIR_RE, TAR_RE, relative, split_name
+from ..layout import BATCH_DIR_RE, TAR_LAYOUT, TAR_RE, relative, split_name
 from ..remote import ObjectInfo, ObjectStore, open_store
 from ..remote.local import LocalStore
 from . import members
@@ -180,6 +182,12 @@ class TarSource:
     tars: tuple[tuple[str, str, ObjectInfo], ...]  # (key in store, archive path, info)
     remote_probes: tuple[str, ...] | None = None  # None: local, probe every medium
 
+    def claims(self) -> Iterable[tuple[str, str]]:
+        """The local files this source reads (see :mod:`.folder`)."""
+        if isinstance(self.store, LocalStore):
+            for key, _, _ in self.tars:
+                yield os.path.join(self.store.root, *key.split("/")), "file"
+
     def units(self) -> Iterable[Unit]:
         local = isinstance(self.store, LocalStore)
         for key, rel, info in self.tars:
@@ -207,7 +215,13 @@ def tar_source(location: str, settings: Settings) -> TarSource | None:
     if path.is_file() and path.suffix == ".tar":
         rel = relative(TAR_RE, path.resolve().as_posix())
         if rel is None:
-            return None
+            raise UsageError(
+                f"{location} is not at a Hub path: a tar's path must end in {TAR_LAYOUT} "
+                "(label improvised or naturalistic, split train, dev or test; e.g. "
+                "improvised/dev/0000/0003.tar), because the catalog reads label, split, "
+                "batch and archive from it: move or link it there (as `hf download` lays "
+                "the tars out), then ingest it or its folder"
+            )
         store = LocalStore(path.parent)
         info = store.info(path.name)
         return TarSource(location, store, ((path.name, rel, info),))

@@ -1,6 +1,9 @@
 """A local tree in the upstream layout ``{label}/{split}/{batch}/{archive}/{file_id}.{ext}``.
 
-One unit per archive folder; the files take the same path as tar members.
+One unit per archive folder; the files take the same path as tar members. Each sample file
+is also a ``members`` row whose ``archive_path`` is the folder (``.../0003``, never the tar's
+``.../0003.tar``, so it does not replace the tar's own index): what a tree holds is then
+visible as the tars' is, and ``unlisted_samples`` names a tree's strays too.
 """
 
 from __future__ import annotations
@@ -20,12 +23,19 @@ from .units import Unit, folder_fingerprint
 
 def parse_tree_archive(sink: Sink, folder: Path, rel: str, files: tuple[str, ...]) -> None:
     label, split = rel.split("/")[:2]
+    idx = 0
     for f in map(Path, files):
         parts = split_name(f.name)
         if parts is None:
             sink.issue(f"{rel}/{f.name}", "file is not named {file_id}.{json,mp4,npz,wav}")
             continue
         with FileReader(f) as reader:
+            sink.add(
+                "members", archive_path=rel, member=f.name, file_id=parts[0], ext=parts[1],
+                member_idx=idx, offset_header=None, offset_data=0, size=reader.size,
+                label=label, split=split,
+            )  # fmt: skip
+            idx += 1
             members.add_sample_file(sink, *parts, label, split, reader, str(f), "tree")
 
 
@@ -33,6 +43,11 @@ def parse_tree_archive(sink: Sink, folder: Path, rel: str, files: tuple[str, ...
 class TreeSource:
     location: str
     folders: tuple[tuple[Path, str], ...]
+
+    def claims(self) -> Iterable[tuple[str, str]]:
+        """The files of each archive folder (see :mod:`.folder`; a subfolder is not read)."""
+        for folder, _ in self.folders:
+            yield str(folder), "files"
 
     def units(self) -> Iterable[Unit]:
         for folder, rel in self.folders:

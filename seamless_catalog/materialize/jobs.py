@@ -17,10 +17,12 @@ from ..select.selection import select
 from ..select.shard import parse_shard
 from ..store.catalogdb import CatalogDB
 from ..store.snapshots import default_source
+from .planning.archives import archive_files
 from .planning.items import Plan
 from .planning.planfile import PlanFile, items_plan_id, read_plan, write_plan
 from .planning.sources import plan_files
 from .running import receipts
+from .running.partial import partial_archives
 from .running.runner import MaterializeResult, run_items, settle
 from .running.write import destination_lock
 
@@ -81,16 +83,20 @@ def materialize(
             if not dry_run:  # one run at a time writes into ``to``; "present" is decided under it
                 held.enter_context(destination_lock(to))
             plan = plan_files(cat, store, chosen.files, mods, merge, workers)
+            # a shard fills part of archives by design: the other shards do the rest
+            archives = {} if dry_run or shard_kn else archive_files(cat, chosen.files)
         if retry is not None:  # just the outputs that failed last time
             only = {r["path"] for r in retry if r.get("path")}
             plan.items = [i for i in plan.items if i.dest in only]
         if dry_run:
             return MaterializeResult(settle(plan, to), dry_run=True)
         plan_id = items_plan_id(plan.items, list(chosen.unknown), plan.source)
-        return run_items(
+        result = run_items(
             store, to, plan, list(chosen.unknown), workers=workers, settings=settings,
             plan_id=plan_id, shard=shard_kn or (1, 1),
         )  # fmt: skip
+    result.partial = partial_archives(to, archives)
+    return result
 
 
 def make_plan(
@@ -116,6 +122,7 @@ def make_plan(
     with open_selected(catalog_dir, selection) as cat:
         chosen = select(cat, sql=sql, selection=selection, ids=ids, pairs=pairs)
         plan = plan_files(cat, open_store(source, settings), chosen.files, mods, merge, workers)
+        archives = archive_files(cat, chosen.files)
     write_plan(Path(out), plan.items, list(chosen.unknown), source=plan.source,
-               layout=plan.layout, to=Path(to))  # fmt: skip
+               layout=plan.layout, to=Path(to), archives=archives)  # fmt: skip
     return read_plan(out)

@@ -248,7 +248,8 @@ TABLES: dict[str, Table] = {
                 ("offset_data", I64),
                 ("size", I64),
             ],
-            "tar member index: data bytes of each member are [offset_data, offset_data+size)",
+            "tar member index: data bytes of each member are [offset_data, offset_data+size); "
+            "a tree's files too, archive_path its folder (no .tar) and offset_data 0",
             sort=("archive_path", "member_idx"),
             replace_key="archive_path",
             replace_from="members",

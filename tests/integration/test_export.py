@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from seamless_catalog.access.export import parse_size
+from seamless_catalog.catalog import Catalog
 from seamless_catalog.cli import main
 from seamless_catalog.errors import UsageError
 from tests.access_helpers import IN_TARS, by_id, tree_path
@@ -23,7 +24,7 @@ def exported(hf_catalog, release, tmp_path_factory):
             "--to", str(out), "--shard-size", "4MB", "--source", str(release / "hf")]  # fmt: skip
     r = CliRunner().invoke(main, args)
     assert r.exit_code == 0, r.output
-    return out, json.loads((out / "index.json").read_text())
+    return out, json.loads((out / ".seamless-catalog" / "index.json").read_text())
 
 
 def test_shards_hold_the_selection_with_upstream_naming(exported, hf_catalog, release):
@@ -74,27 +75,58 @@ def test_webdataset_reads_them_back(exported, release):
     assert got == [s["file_id"] for s in index["samples"]]
 
 
-def test_hf_datasets_reads_them_back(exported, release, tmp_path, monkeypatch):
+def _load_bytes(monkeypatch, tmp_path, **where):
+    """``datasets.load_dataset("webdataset", **where)`` keeping every member's bytes:
+    datasets turns an npz into Arrow lists (minutes for keypoints) and its Json feature
+    rounds floats, so bytes are what can be compared exactly."""
     datasets = pytest.importorskip("datasets")
     from datasets.packaged_modules.webdataset.webdataset import WebDataset
 
-    # keep every member's bytes: datasets turns an npz into Arrow lists (minutes for keypoints)
-    # and its Json feature rounds floats, so bytes are what can be compared exactly
     monkeypatch.setattr(WebDataset, "DECODERS", {})
-    out, index = exported
     binary = datasets.Value("binary")
     features = datasets.Features({"json": binary, "mp4": binary, "npz": binary,
                                   "wav": binary, "__key__": datasets.Value("string"),
                                   "__url__": datasets.Value("string")})  # fmt: skip
-    files = [str(out / s["name"]) for s in index["shards"]]
-    ds = datasets.load_dataset("webdataset", data_files={"train": files}, split="train",
-                               features=features, cache_dir=str(tmp_path))  # fmt: skip
+    return datasets.load_dataset("webdataset", **where, split="train", features=features,
+                                 cache_dir=str(tmp_path))  # fmt: skip
+
+
+def _assert_loaded(ds, index, release) -> None:
     rows = by_id(release)
-    assert ds["__key__"] == [s["file_id"] for s in index["samples"]]
+    assert sorted(ds["__key__"]) == sorted(s["file_id"] for s in index["samples"])
     for ex in ds:
         row = rows[ex["__key__"]]
         for ext in EXTS:
             assert ex[ext] == tree_path(release, row, ext).read_bytes()
+
+
+def test_hf_datasets_reads_them_back(exported, release, tmp_path, monkeypatch):
+    out, index = exported
+    files = [str(out / s["name"]) for s in index["shards"]]
+    ds = _load_bytes(monkeypatch, tmp_path, data_files={"train": files})
+    assert ds["__key__"] == [s["file_id"] for s in index["samples"]]
+    _assert_loaded(ds, index, release)
+
+
+def test_hf_datasets_loads_the_shard_folder(exported, release, tmp_path, monkeypatch):
+    """``data_dir=`` reads every file it finds as a tar: the folder holds only shards (the
+    index is in a hidden subfolder, which datasets skips)."""
+    out, index = exported
+    assert sorted(p.name for p in out.iterdir() if p.is_file()) == sorted(
+        s["name"] for s in index["shards"]
+    )
+    _assert_loaded(_load_bytes(monkeypatch, tmp_path, data_dir=str(out)), index, release)
+
+
+def test_an_old_index_among_the_shards_is_removed(hf_catalog, release, tmp_path):
+    out = tmp_path / "shards"
+    out.mkdir()
+    (out / "index.json").write_text(json.dumps({"format": "webdataset", "shards": []}))
+    (out / "notes.json").write_text(json.dumps({"format": "mine"}))
+    with Catalog.open(hf_catalog) as cat:
+        cat.export(IN_TARS + " limit 2", out, source=str(release / "hf"))
+    assert not (out / "index.json").exists() and (out / "notes.json").exists()
+    assert (out / ".seamless-catalog" / "index.json").exists()
 
 
 def test_parse_size():

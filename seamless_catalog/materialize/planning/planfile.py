@@ -24,7 +24,7 @@ import hashlib
 import io
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
@@ -82,6 +82,7 @@ class PlanFile:
     items: list[Item]
     buckets: list[int]  # shard_hash of each item
     unknown: list[tuple[str, int]]  # (file_id, shard_hash) the catalog does not know
+    archives: dict[str, int] = field(default_factory=dict)  # folder -> files extracted
 
     def shard(self, shard: tuple[int, int] | None) -> tuple[list[Item], list[str]]:
         """The items and unknown file ids of shard ``(k, n)`` (everything when None)."""
@@ -130,15 +131,24 @@ def items_plan_id(items: list[Item], unknown: list[str], source: str) -> str:
 
 
 def write_plan(
-    path: Path, items: list[Item], unknown: list[str], *, source: str, layout: str, to: Path
+    path: Path,
+    items: list[Item],
+    unknown: list[str],
+    *,
+    source: str,
+    layout: str,
+    to: Path,
+    archives: dict[str, int] | None = None,
 ) -> str:
-    """Write the plan atomically (temp file beside ``path``, then rename); return its id."""
+    """Write the plan atomically (temp file beside ``path``, then rename); return its id.
+    ``archives``: the files each archive folder it touches extracts to (:mod:`.archives`)."""
     rows = [_row(i) for i in items] + [_unknown_row(f, source) for f in unknown]
     plan_id = plan_id_of(rows)
     meta = {
         "format": FORMAT, "plan_id": plan_id, "source": source, "layout": layout,
         "to": str(Path(to).resolve()), "items": len(rows),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "archives": archives or {},
     }  # fmt: skip
     table = pa.Table.from_pylist(rows, schema=SCHEMA)
     table = table.replace_schema_metadata({META_KEY: json.dumps(meta).encode()})
@@ -183,5 +193,6 @@ def read_plan(path: str | Path, to: str | Path | None = None) -> PlanFile:
             buckets.append(r["shard_hash"])
     dest = Path(to) if to is not None else Path(meta["to"])
     return PlanFile(
-        path, meta["plan_id"], meta["source"], meta["layout"], dest, items, buckets, unknown
-    )
+        path, meta["plan_id"], meta["source"], meta["layout"], dest, items, buckets, unknown,
+        meta.get("archives") or {},
+    )  # fmt: skip

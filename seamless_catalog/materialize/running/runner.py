@@ -12,6 +12,7 @@ from ...remote import ObjectStore
 from ..planning.items import MERGED, Plan, build_requests
 from . import fetch, receipts
 from .local import check_present
+from .partial import PartialArchive
 from .receipts import Outcome
 
 NOT_IN_CATALOG = "not in the catalog"
@@ -26,6 +27,7 @@ class MaterializeResult:
     bytes_fetched: int = 0
     plan_id: str | None = None
     shard: tuple[int, int] | None = None
+    partial: list[PartialArchive] = field(default_factory=list)  # archive folders part-filled
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)

@@ -4,6 +4,12 @@ Exact, from the files on disk and the plan's receipts. *done*: the file is on di
 verified, by the same check a run uses to skip it (size, and sha256 where known; the facts of
 a merged output). *failed*: not done, and the latest receipt of this plan that mentions it
 says failed. *missing*: neither (never attempted, interrupted, or deleted since).
+
+It also names each *partially filled archive folder*: a folder of the plan's archives that
+exists under the destination but holds fewer files than its archive extracts to (as the plan
+recorded, :mod:`..planning.archives`). The upstream toolkit's
+``download_archive_from_hf(extract=True)`` takes such a folder as already extracted, from
+its existence alone, and would leave the other samples of the archive missing.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from pathlib import Path
 from ...select.shard import shard_of_hash
 from ..planning.planfile import PlanFile
 from .local import check_present
+from .partial import PartialArchive, partial_archives
 from .receipts import plan_receipts, read_receipt
 from .shards import open_plan
 
@@ -49,6 +56,7 @@ class PlanStatus:
     total: Counts
     receipts: int
     failures: list[tuple[str, str]] = field(default_factory=list)  # (path or id, reason)
+    partial: list[PartialArchive] = field(default_factory=list)  # archive folders part-filled
 
     @property
     def complete(self) -> bool:
@@ -89,6 +97,7 @@ def plan_status(
         _count(st, shard_of_hash(bucket, n), state, 0)
         if state == "failed":
             st.failures.append((file_id, last.get("reason", "")))
+    st.partial = partial_archives(pf.to, pf.archives)
     return st
 
 
