@@ -174,7 +174,7 @@ def synth(
         filelist_columns=int(filelist_columns),
         progress=config.from_env().progress,
     )
-    click.echo(f"wrote {out}: {r}")
+    click.echo(r.summary())
     return 0
 
 

@@ -9,12 +9,27 @@ from typing import Any
 
 import duckdb
 
-from ..errors import QueryError, UnsafeQuery
+from ..errors import BadQuery, QueryError, UnsafeQuery
 from . import snapshots, views
 
 # What SQL from a user may be: reading, never writing, attaching, installing or setting.
 READ_ONLY_STATEMENTS = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
 _EXPLAIN = re.compile(r"^\s*explain\s+(analyze\s+)?", re.IGNORECASE)
+# DuckDB's errors that mean the SQL itself must change (it does not parse, names what the
+# catalog lacks, or reaches outside the sandbox), as against errors of running it (a
+# conversion, memory, I/O)
+_BAD_SQL = (
+    duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException,
+    duckdb.PermissionException,
+)  # fmt: skip
+
+
+def query_failed(e: duckdb.Error) -> QueryError:
+    """The QueryError a DuckDB error of user SQL stands for: :class:`BadQuery` when the SQL
+    must change, else a plain QueryError. One place for ``sql()`` and for fetching rows."""
+    if isinstance(e, _BAD_SQL):
+        return BadQuery(f"query failed: {e}")
+    return QueryError(f"query failed: {e}")
 
 
 def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
@@ -89,7 +104,7 @@ class CatalogDB:
         try:
             return self.con.sql(query, params=params)
         except duckdb.Error as e:
-            raise QueryError(f"query failed: {e}") from e
+            raise query_failed(e) from e
 
     def query(
         self,
@@ -130,7 +145,7 @@ def check_read_only(sql: str) -> str:
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as e:
-        raise QueryError(f"query does not parse: {e}") from e
+        raise BadQuery(f"query does not parse: {e}") from e
     if len(statements) != 1:
         raise UnsafeQuery(f"expected one statement, found {len(statements)}")
     stmt = statements[0]

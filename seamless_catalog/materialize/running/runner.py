@@ -26,6 +26,7 @@ class MaterializeResult:
     bytes_fetched: int = 0
     plan_id: str | None = None
     shard: tuple[int, int] | None = None
+    unknown: tuple[str, ...] = ()  # every selected key the catalog does not know (named)
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -36,7 +37,7 @@ class MaterializeResult:
 
     @property
     def ok(self) -> bool:
-        return not self.failures
+        return not self.failures and not self.unknown
 
 
 def settle(plan: Plan, to: Path) -> Plan:
