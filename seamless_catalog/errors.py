@@ -25,6 +25,15 @@ class UsageError(CatalogError, ValueError):
     exit_code = 2
 
 
+class MissingDependency(UsageError, ImportError):
+    """A feature needs a package that is not installed; the message says how to install it."""
+
+    def __init__(self, feature: str, module: str, install: str) -> None:
+        super().__init__(f"{feature} needs {module}, which is not installed: {install}")
+        self.feature = feature
+        self.module = module
+
+
 class CatalogNotFound(CatalogError, FileNotFoundError):
     """The folder given as ``--catalog`` holds no catalog: a usage error (exit status 2)."""
 
@@ -34,6 +43,26 @@ class CatalogNotFound(CatalogError, FileNotFoundError):
         super().__init__(
             f"no catalog at {path}: run `seamless-catalog ingest --catalog {path}` "
             "(or `seamless-catalog quickstart --catalog DIR`) to create one"
+        )
+
+
+class IngestInterrupted(CatalogNotFound):
+    """No snapshot yet, but a first ingest was interrupted: its staged rows wait to resume."""
+
+    def __init__(self, path: object, batches: int, command: dict) -> None:
+        import shlex
+
+        args = ["seamless-catalog", "ingest", "--catalog", str(path)]
+        for option in ("filelist", "assets"):
+            if command.get(option):
+                args += [f"--{option}", str(command[option])]
+        args += [str(s) for s in command.get("sources", [])]
+        how = shlex.join(args) if command else "the same `seamless-catalog ingest` command"
+        CatalogError.__init__(
+            self,
+            f"no catalog at {path} yet: its first ingest was interrupted before it committed "
+            f"({batches} batch(es) of parsed rows are staged in {path}/staging); resume it: "
+            f"{how}",
         )
 
 
@@ -132,6 +161,14 @@ class NotPortable(CatalogError, ValueError):
             "`seamless-catalog ingest`"
         )
         self.problems = problems
+
+
+class PortInUse(UsageError):
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__(
+            f"port {port} on {host} is in use (another dashboard, or another server): choose a "
+            f"free one with --port, e.g. --port {port + 1}"
+        )
 
 
 class CatalogLocked(CatalogError):

@@ -24,6 +24,10 @@ def format_ingest(r) -> str:
     return "\n".join(lines)
 
 
+def format_columns(columns: list[tuple[str, str]]) -> str:
+    return format_table(["column", "type"], columns).rstrip()
+
+
 def format_stats(s) -> str:
     width = max(len(k) for k in s.totals)
     lines = [f"snapshot {s.snapshot}", ""]

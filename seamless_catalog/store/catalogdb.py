@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 
 from ..errors import BadQuery, QueryError, UnsafeQuery
-from . import snapshots, views
+from . import schema, snapshots, views
 
 # What SQL from a user may be: reading, never writing, attaching, installing or setting.
 READ_ONLY_STATEMENTS = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
@@ -22,6 +22,15 @@ _BAD_SQL = (
     duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException,
     duckdb.PermissionException,
 )  # fmt: skip
+
+
+def is_interrupt(e: BaseException) -> bool:
+    """A Ctrl-C that DuckDB turned into an error while a query ran (``RuntimeError: Query
+    interrupted`` in 2.x, ``InterruptException`` in 1.x): it means KeyboardInterrupt."""
+    interrupt = getattr(duckdb, "InterruptException", ())
+    if interrupt and isinstance(e, interrupt):
+        return True
+    return type(e) is RuntimeError and str(e).strip() == "Query interrupted"
 
 
 def query_failed(e: duckdb.Error) -> QueryError:
@@ -125,6 +134,11 @@ class CatalogDB:
     def views(self) -> list[tuple[str, str]]:
         """(name, description) of every view, in the order they are defined."""
         return [(v.name, v.description) for v in views.view_files()]
+
+    def columns(self, name: str) -> list[tuple[str, str]]:
+        """(column, type) of a view or table, as DuckDB describes it."""
+        rel = self.sql(f"describe {schema.quote_ident(name)}")
+        return [(r[0], r[1]) for r in rel.fetchall()]
 
     def tables(self) -> list[str]:
         return sorted(self.manifest.tables) if self.manifest else []

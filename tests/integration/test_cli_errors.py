@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from seamless_catalog.catalog import Catalog
+from seamless_catalog.store import snapshots
 from tests.cli_contract import assert_error, assert_failures_reported, run
 from tests.fakes.disk import read_only
 
@@ -179,3 +180,16 @@ def test_an_unknown_file_id_is_not_told_to_retry(hf_catalog, release, tmp_path):
     result = _materialize(hf_catalog, release, tmp_path / "out", "--sql", sql)
     failures = assert_failures_reported(result, "not in the catalog")
     assert list(failures) == [ghost]
+
+
+def test_a_new_catalog_offline_names_the_options_that_replace_the_defaults(
+    release, tmp_path, no_external_network
+):
+    root = tmp_path / "new"
+    result = run("ingest", "--catalog", root, release / "tree")
+    line = assert_error(result, "download failed", "--filelist", "--assets")
+    assert "offline" in line, line
+    assert snapshots.read_manifest(root) is None
+    given = run("ingest", "--catalog", root, "--filelist", release / "filelist.csv",
+                "--assets", release / "assets", release / "tree")  # fmt: skip
+    assert given.exit_code == 0, given.output  # what the message says works

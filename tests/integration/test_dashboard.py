@@ -200,6 +200,8 @@ def test_command_binds_loopback_and_has_an_example(tmp_path):
     examples = [parse_example(argv) for argv in example_commands(help_text)]
     assert ("dashboard",) in examples  # (every line parses: see test_cli)
     result = CliRunner().invoke(main, ["dashboard", "--catalog", str(tmp_path / "none")])
-    assert result.exit_code == 1 and "no catalog" in result.output
-    assert_error(run("dashboard", "--catalog", tmp_path / "none"), f"no catalog at {tmp_path}")
+    assert result.exit_code == 2 and "no catalog" in result.output
+    assert_error(
+        run("dashboard", "--catalog", tmp_path / "none"), f"no catalog at {tmp_path}", exit_code=2
+    )
     assert not (tmp_path / "none").exists()
