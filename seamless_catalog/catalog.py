@@ -105,6 +105,14 @@ class Catalog(CatalogDB):
 
         return export_webdataset(self, sql, to, **options)
 
+    def folds(self, k: int, seed: int = 0, by: str = "person"):
+        """Speaker-disjoint folds: whole groups of people linked by shared interactions, one
+        fold each, balanced by hours. ``.files`` (a relation: ``fold`` per file) and
+        ``.balance`` (per fold: groups, people, interactions, files, hours); see select.folds."""
+        from .select.folds import folds
+
+        return folds(self, k, seed=seed, by=by)
+
     # ------------------------------------------------- upstream equivalents (select.upstream)
 
     def random_file_ids(self, n: int = 1, seed: int = 0, label=None, split=None) -> list[str]:

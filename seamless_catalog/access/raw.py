@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import config
-from ..config import DEFAULT_SOURCE, Settings
+from ..config import Settings
 from ..errors import SampleUnavailable
 from ..layout import EXTENSIONS, FileRef, parse_modalities, wanted_exts
 from ..materialize.planning.items import MERGED, Item, Request, build_requests
@@ -28,6 +28,7 @@ from ..materialize.planning.sources import plan_files
 from ..materialize.running.fetch import merged_bytes
 from ..remote import ObjectStore, open_store
 from ..store.catalogdb import CatalogDB
+from ..store.snapshots import default_source
 
 
 @dataclass
@@ -66,7 +67,9 @@ class SampleReader:
         self.modalities = parse_modalities(modalities)
         self.exts = wanted_exts(self.modalities)
         self.media = Path(media) if media is not None else None
-        self.source = source if source is not None else (None if media else DEFAULT_SOURCE)
+        if source is None and media is None:
+            source = default_source(cat.root)
+        self.source = source
         self.settings = settings or config.from_env()
         self.read_video = read_video  # False: a materialized mp4 is given as a path only
         self._store: ObjectStore | None = None

@@ -37,6 +37,7 @@ for command in (
     catalog.stats,
     catalog.synth,
     catalog.sample,
+    catalog.folds,
     materialize.materialize,
     share.export,
     dashboard.dashboard,

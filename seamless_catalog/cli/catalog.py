@@ -190,6 +190,44 @@ def synth(
     return 0
 
 
+@click.command("folds")
+@catalog_option
+@click.option("-k", "k", type=int, required=True, help="How many folds (2 or more).")
+@click.option(
+    "--by",
+    type=click.Choice(["person", "session", "interaction"]),
+    default="person",
+    show_default=True,
+    help="person: people linked by a shared interaction stay in one fold (no person in two "
+    "folds); session, interaction: group by that key (leaks people; for comparison).",
+)
+@click.option("--seed", default=0, show_default=True, help="Same seed, same folds.")
+@format_option
+@output_option
+def folds(catalog_dir: Path, k: int, by: str, seed: int, fmt: str, output_path: str | None) -> int:
+    """Split the files into K speaker-disjoint folds, balanced by hours.
+
+    Participants recur across sessions: a random split leaks people. Whole groups of people
+    (linked by shared interactions) go to one fold each, largest first, each into the fold
+    with the fewest hours. Writes one row per file (fold, fold_group, file_id, ...); the
+    balance per fold (groups, people, interactions, files, hours, share) goes to stderr.
+
+    \b
+    Example:
+      seamless-catalog folds --catalog demo --by person -k 5 --seed 0 --format csv -o folds.csv
+      seamless-catalog folds --catalog demo -k 10 --format parquet -o folds.parquet
+    """
+    from ..catalog import Catalog
+    from ..select.folds import folds as assign
+
+    with Catalog.open(catalog_dir, sandbox=True) as cat:
+        result = assign(cat, k, seed=seed, by=by)
+        output.write(result.files, fmt, output_path)
+        balance = result.balance
+        click.echo(output.format_table(balance.columns, balance.fetchall()), err=True)
+    return 0
+
+
 @click.command("sample")
 @catalog_option
 @click.option(

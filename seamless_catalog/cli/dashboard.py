@@ -25,7 +25,8 @@ from ..dashboard.server import DEFAULT_HOST, DEFAULT_PORT
 )
 @click.option(
     "--source",
-    help="Where the materialize buttons fetch from [default: the dataset on the Hub].",
+    help="Where the materialize buttons fetch from [default: the catalog's recorded source "
+    "(quickstart: its sample), else the dataset on the Hub].",
 )
 @click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on.")
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)

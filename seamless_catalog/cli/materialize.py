@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from .. import config
 from .boundary import CatalogGroup
 from .format import format_plan, format_planfile, format_run, format_status, format_summary
 from .options import (
@@ -84,7 +83,7 @@ def materialize(
         sql=sql,
         selection=selection,
         to=to,
-        source=source or config.DEFAULT_SOURCE,
+        source=source,
         modalities=modalities,
         pairs=pairs,
         dry_run=dry_run,
@@ -128,7 +127,7 @@ def plan(
 
     pf = make_plan(
         catalog_dir, out, to=to, sql=sql, selection=selection,
-        source=source or config.DEFAULT_SOURCE, modalities=modalities, pairs=pairs, merge=merge,
+        source=source, modalities=modalities, pairs=pairs, merge=merge,
     )  # fmt: skip
     click.echo(format_planfile(pf))
     return 0

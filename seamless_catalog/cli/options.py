@@ -26,7 +26,7 @@ source_option = click.option(
     "--source",
     default=None,
     help="hf://datasets/ORG/NAME, s3://BUCKET/PREFIX, https://HOST/PREFIX or a local "
-    "mirror folder [default: hf://datasets/facebook/seamless-interaction].",
+    "mirror folder [default: the catalog's recorded source (quickstart: its sample), else hf://datasets/facebook/seamless-interaction].",
 )
 modalities_option = click.option(
     "--modalities",

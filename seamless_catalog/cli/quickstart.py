@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..catalog import Catalog
 from ..ingestion.pipeline import IngestResult, ingest
+from ..store.snapshots import record_source
 from . import output
 
 EXAMPLE_QUERIES = (
@@ -43,6 +44,7 @@ def quickstart(
         filelist=str(sample_dir / "filelist.csv"),
         assets=str(sample_dir / "assets"),
     )
+    record_source(catalog_dir, sample_dir / "hf")  # materialize, load, dashboard: offline
     lines = [f"Sample release: {sample_dir}", f"Catalog: {catalog_dir}", ""]
     with Catalog.open(catalog_dir) as cat:
         for title, sql in EXAMPLE_QUERIES:

@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import config
-from ..config import DEFAULT_SOURCE
 from ..layout import EXTENSIONS, MODALITIES
 from ..materialize import MaterializeResult, materialize
 
-__all__ = ["DEFAULT_SOURCE", "MODALITIES", "Job", "plan", "run"]
+__all__ = ["MODALITIES", "Job", "plan", "run"]
 
 
 @dataclass(frozen=True)
@@ -25,7 +24,7 @@ class Job:
     """What to fetch: a read-only SQL selection, or explicit file ids; where from and to."""
 
     to: Path
-    source: str = DEFAULT_SOURCE
+    source: str | None = None  # None: the catalog's default source
     sql: str | None = None
     file_ids: tuple[str, ...] = ()
     modalities: tuple[str, ...] = EXTENSIONS

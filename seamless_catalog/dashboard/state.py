@@ -9,8 +9,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from ..store.snapshots import default_source
 from .data import Data
-from .fetching import DEFAULT_SOURCE
 
 PAGES = ("Overview", "Browse", "Files", "SQL", "Download")
 
@@ -19,7 +19,7 @@ PAGES = ("Overview", "Browse", "Files", "SQL", "Download")
 class Options:
     catalog: Path
     media: Path | None = None  # materialized media in the upstream layout
-    source: str = DEFAULT_SOURCE  # where the materialize buttons fetch from
+    source: str | None = None  # where the materialize buttons fetch from
 
 
 def parse_options(argv: Sequence[str]) -> Options:
@@ -27,9 +27,11 @@ def parse_options(argv: Sequence[str]) -> Options:
     parser = argparse.ArgumentParser(prog="seamless-catalog dashboard", add_help=False)
     parser.add_argument("--catalog", required=True)
     parser.add_argument("--media")
-    parser.add_argument("--source", default=DEFAULT_SOURCE)
+    parser.add_argument("--source")
     ns, _ = parser.parse_known_args(list(argv))
-    return Options(Path(ns.catalog), Path(ns.media) if ns.media else None, ns.source)
+    catalog = Path(ns.catalog)
+    source = ns.source or default_source(catalog)  # quickstart's catalog: its own sample
+    return Options(catalog, Path(ns.media) if ns.media else None, source)
 
 
 @st.cache_resource(show_spinner=False)

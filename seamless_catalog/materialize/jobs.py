@@ -9,13 +9,14 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .. import config
-from ..config import DEFAULT_SOURCE, Settings
+from ..config import Settings
 from ..errors import UsageError
 from ..layout import EXTENSIONS, parse_modalities
 from ..remote import open_store
 from ..select.selection import select
 from ..select.shard import parse_shard
 from ..store.catalogdb import CatalogDB
+from ..store.snapshots import default_source
 from .planning.items import Plan
 from .planning.planfile import PlanFile, items_plan_id, read_plan, write_plan
 from .planning.sources import plan_files
@@ -40,7 +41,7 @@ def materialize(
     selection: str | Path | None = None,
     ids: list[str] | None = None,
     to: str | Path,
-    source: str = DEFAULT_SOURCE,
+    source: str | None = None,
     modalities: str | Iterable[str] = EXTENSIONS,
     pairs: bool = False,
     dry_run: bool = False,
@@ -60,6 +61,7 @@ def materialize(
     it to a file) run as one shard.
     """
     settings = settings or config.from_env()
+    source = source or default_source(Path(catalog_dir))
     to = Path(to)
     mods = parse_modalities(modalities)  # a bad list fails here, before any catalog or lock
     shard_kn = parse_shard(shard)
@@ -102,7 +104,7 @@ def make_plan(
     sql: str | None = None,
     selection: str | Path | None = None,
     ids: list[str] | None = None,
-    source: str = DEFAULT_SOURCE,
+    source: str | None = None,
     modalities: str | Iterable[str] = EXTENSIONS,
     pairs: bool = False,
     merge: bool = True,
@@ -112,6 +114,7 @@ def make_plan(
     """Plan a selection into ``to`` and write the plan file ``out`` (nothing is transferred
     and the destination is not looked at)."""
     settings = settings or config.from_env()
+    source = source or default_source(Path(catalog_dir))
     mods = parse_modalities(modalities)
     with open_selected(catalog_dir, selection) as cat:
         chosen = select(cat, sql=sql, selection=selection, ids=ids, pairs=pairs)

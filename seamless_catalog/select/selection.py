@@ -57,7 +57,8 @@ def expand_sql(key: str, pairs: bool, source: str = SELECTION_TABLE) -> str:
     return f"select {_FILE_COLUMNS} from files f where {match} order by f.file_id"
 
 
-def _load_file(cat: CatalogDB, path: Path) -> None:
+def load_file(cat: CatalogDB, path: Path) -> None:
+    """A selection file (Parquet, CSV, or a text file of ids) as the temp table ``_selection``."""
     if not path.is_file():
         raise SelectionNotFound(path)
     suffix = path.suffix.lower()
@@ -114,7 +115,7 @@ def select(
     elif ids is not None:
         _load_ids(cat, ids)
     else:
-        _load_file(cat, Path(selection))
+        load_file(cat, Path(selection))
     columns = [r[0] for r in cat.sql(f"describe {SELECTION_TABLE}").fetchall()]
     key = key_column(columns)
     kind, quoted = key.lower(), quote_ident(key)

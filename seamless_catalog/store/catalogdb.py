@@ -14,6 +14,9 @@ from . import schema, snapshots, views
 
 # What SQL from a user may be: reading, never writing, attaching, installing or setting.
 READ_ONLY_STATEMENTS = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
+# DuckDB 2 refuses a query on a connection whose streamed result is open (1.x has no such
+# exception: its .arrow() reads the whole result)
+_BUSY = getattr(duckdb, "ResourceInUseException", ())
 _EXPLAIN = re.compile(r"^\s*explain\s+(analyze\s+)?", re.IGNORECASE)
 # DuckDB's errors that mean the SQL itself must change (it does not parse, names what the
 # catalog lacks, or reaches outside the sandbox), as against errors of running it (a
@@ -97,6 +100,10 @@ class CatalogDB:
 
     def _sandbox(self, allow_paths: Sequence[str | Path], memory_limit: str | None) -> None:
         dirs = [str(Path(p).resolve()) + "/" for p in (self.root, *allow_paths)]
+        if self.prebuilt and self.manifest:  # its views name files relative to the catalog
+            tables = self.manifest.tables.values()  # data/<table>/<token>/ only: a folder of
+            # that name under the cwd is all it opens up
+            dirs += sorted({"/".join(Path(f).parts[:3]) + "/" for fs in tables for f in fs})
         listed = ", ".join(snapshots.sql_literal(d) for d in dirs)
         self.con.execute(f"SET allowed_directories = [{listed}]")
         self.con.execute("SET enable_external_access = false")
@@ -109,11 +116,25 @@ class CatalogDB:
         return self.manifest.snapshot if self.manifest else 0
 
     def sql(self, query: str, params: Sequence[Any] | dict[str, Any] | None = None):
-        """Run SQL over the views; a DuckDB relation (``.pl()``, ``.arrow()``, ``.df()``)."""
+        """Run SQL over the views; a DuckDB relation (``.pl()``, ``.arrow()``, ``.df()``).
+
+        A result left open (DuckDB 2's ``.arrow()`` is a streaming reader) never blocks the
+        next query: that one runs on a new cursor of the same database (same views and
+        settings; the connection's temp tables are the one thing it cannot see)."""
         try:
-            return self.con.sql(query, params=params)
+            return self._free_connection().sql(query, params=params)
         except duckdb.Error as e:
             raise query_failed(e) from e
+
+    def _free_connection(self) -> duckdb.DuckDBPyConnection:
+        try:
+            self.con.execute("SELECT 1").fetchall()  # refused while a streamed result is open
+            return self.con
+        except _BUSY:
+            cur = self.con.cursor()
+            if self.prebuilt:
+                cur.execute(f"USE {views.ATTACHED}")  # USE is per connection
+            return cur
 
     def query(
         self,

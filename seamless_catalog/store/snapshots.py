@@ -5,6 +5,7 @@ Layout of a catalog directory::
     manifest.json            the current snapshot: which Parquet files make each table
     manifest.prev.json       the snapshot before it (its files are kept for readers in flight)
     catalog.duckdb           views over the current snapshot, for any DuckDB client
+    source.json              where media are read from unless told (quickstart: its sample)
     data/<table>/<token>/    Parquet files, hive-partitioned label=/split= for per-file rows
     staging/                 rows parsed by an ingest that has not committed yet (resumable)
     .lock                    held (flock) by the one ingest allowed to write
@@ -30,11 +31,13 @@ from pathlib import Path
 
 import duckdb
 
+from ..config import DEFAULT_SOURCE
 from ..errors import CatalogLocked, CatalogNotFound, IngestInterrupted
 from . import schema
 
 MANIFEST = "manifest.json"
 PREVIOUS = "manifest.prev.json"
+SOURCE = "source.json"
 FORMAT_VERSION = 1
 # rows sorted by one COPY: a larger sort spills under the ingest's memory limit, which cost
 # 1.5x the CPU (full scale, transcript_words, 19 M rows: one COPY vs ranges of ~1.6 M rows)
@@ -72,6 +75,27 @@ def require_manifest(root: Path) -> Manifest:
             raise IngestInterrupted(root, *staged)
         raise CatalogNotFound(root)
     return m
+
+
+def record_source(root: Path, source: str | Path) -> None:
+    """Make ``source`` the catalog's default media source. A local folder inside the catalog
+    is kept relative to it, so a copied or moved catalog keeps reading its own copy."""
+    root = Path(root)
+    value = str(source)
+    if "://" not in value:
+        path, home = Path(value).resolve(), root.resolve()
+        value = str(path.relative_to(home) if path.is_relative_to(home) else path)
+    write_atomic(root / SOURCE, json.dumps({"source": value}).encode())
+
+
+def default_source(root: Path) -> str:
+    """Where media are read from when no source is given: what :func:`record_source` kept,
+    else the dataset on the Hub."""
+    try:
+        value = json.loads((Path(root) / SOURCE).read_text())["source"]
+    except FileNotFoundError:
+        return DEFAULT_SOURCE
+    return value if "://" in value else str(Path(root) / value)
 
 
 STAGING = "staging"

@@ -75,7 +75,7 @@ def _line_of(error: str, sql: str) -> str:
 
 # Bump when what this module generates changes (base or stored views, catalog.duckdb layout):
 # a catalog.duckdb of another format is not attached.
-FORMAT = 3
+FORMAT = 4
 
 
 @cache
@@ -120,12 +120,20 @@ def stored_view_sql(view: str) -> str:
 
 
 def base_view_sql(
-    root: Path, manifest: snapshots.Manifest | None, name: str, where: str | None = None
+    root: Path,
+    manifest: snapshots.Manifest | None,
+    name: str,
+    where: str | None = None,
+    relative: bool = False,
 ) -> str:
+    """``raw.<name>`` over the snapshot's files of table ``name``, by absolute path, or with
+    ``relative`` by path relative to ``root`` (resolved through DuckDB's file_search_path)."""
     files = manifest.files(root, name) if manifest else []
     # DuckDB estimates the rows of a scan over several files from the first one: listing the
     # largest first keeps join orders sane (a small first partition made one query 20x slower)
     files.sort(key=_size, reverse=True)
+    if relative:
+        files = [f.relative_to(root) for f in files]
     body = snapshots.select_sql(name, files)
     if where:
         body = f"SELECT * FROM ({body}) WHERE {where}"
@@ -144,11 +152,12 @@ def create_base_views(
     root: Path,
     manifest: snapshots.Manifest | None,
     where: Callable[[str], str | None] | None = None,
+    relative: bool = False,
 ) -> None:
     """One ``raw.<table>`` view per table (derived ones too); ``where(name)`` may filter one."""
     con.execute("CREATE SCHEMA IF NOT EXISTS raw")
     for name in (*schema.TABLES, *schema.DERIVED):
-        con.execute(base_view_sql(root, manifest, name, where(name) if where else None))
+        con.execute(base_view_sql(root, manifest, name, where(name) if where else None, relative))
 
 
 def stored_views(con: duckdb.DuckDBPyConnection, manifest: snapshots.Manifest | None) -> set[str]:
@@ -178,23 +187,31 @@ def derived_source_unit() -> str:
     return f"derive:{definitions_version()}"
 
 
+# catalog.duckdb is written in the storage format of the oldest DuckDB we support, so that
+# 1.x clients and CLIs open it (DuckDB 2 writes a format they refuse by default)
+STORAGE_VERSION = "v1.2.0"
+
+
 def write_catalog_duckdb(root: Path, manifest: snapshots.Manifest, install: bool = True) -> Path:
-    """(Re)write ``catalog.duckdb``: every view, with absolute paths, openable without us.
+    """(Re)write ``catalog.duckdb``: every view, openable without us by any DuckDB from
+    :data:`STORAGE_VERSION` on. Paths are relative to the catalog folder, so a copied or moved
+    catalog keeps working: a client opens it from inside the folder, or sets
+    ``file_search_path`` to it (:func:`attach_catalog_duckdb` does).
 
     With ``install=False`` the file is only built, under a temp name that is returned: the
     ingest builds it before it commits the manifest (a full disk then changes nothing) and
     renames it into place with :func:`install_catalog_duckdb` after."""
     tmp = root / f".catalog.duckdb.{manifest.snapshot}.tmp"  # dot-name: removed by store GC
     tmp.unlink(missing_ok=True)
-    con = duckdb.connect(str(tmp))
+    con = duckdb.connect(str(tmp), config={"storage_compatibility_version": STORAGE_VERSION})
     try:
+        search_in(con, root)  # views are bound as they are made: relative paths must resolve
         con.execute("BEGIN TRANSACTION")
-        create_base_views(con, root.resolve(), manifest)
+        create_base_views(con, root.resolve(), manifest, relative=True)
         apply_views(con, stored=stored_views(con, manifest))
         con.execute(
-            "CREATE TABLE raw._snapshot AS SELECT ? AS snapshot, ? AS run_id, ? AS root, "
-            "? AS version",
-            [manifest.snapshot, manifest.run_id, str(root.resolve()), prebuilt_version()],
+            "CREATE TABLE raw._snapshot AS SELECT ? AS snapshot, ? AS run_id, ? AS version",
+            [manifest.snapshot, manifest.run_id, prebuilt_version()],
         )
         con.execute("COMMIT")
     finally:
@@ -216,8 +233,9 @@ def attach_catalog_duckdb(
     con: duckdb.DuckDBPyConnection, root: Path, snapshot: int, run_id: str
 ) -> bool:
     """Attach ``root/catalog.duckdb`` read-only and make it the default database, when it was
-    built for this snapshot, at this path, from these view definitions; else leave ``con``
-    as it was and return False. Nothing is bound again: opening costs a few milliseconds."""
+    built for this snapshot from these view definitions (wherever the folder now is); else
+    leave ``con`` as it was and return False. Nothing is bound again: opening costs a few
+    milliseconds."""
     path = root / "catalog.duckdb"
     if not path.exists():
         return False
@@ -227,12 +245,23 @@ def attach_catalog_duckdb(
         return False
     try:
         got = con.execute(
-            f"SELECT snapshot, run_id, root, version FROM {ATTACHED}.raw._snapshot"
+            f"SELECT snapshot, run_id, version FROM {ATTACHED}.raw._snapshot"
         ).fetchall()[0]
     except duckdb.Error:
-        got = None  # built by an older version: no root or version recorded
-    if got != (snapshot, run_id, str(root.resolve()), prebuilt_version()):
+        got = None  # built by an older version: no version recorded
+    if got != (snapshot, run_id, prebuilt_version()):
         con.execute(f"DETACH {ATTACHED}")
         return False
+    search_in(con, root)
     con.execute(f"USE {ATTACHED}")
     return True
+
+
+def search_in(con: duckdb.DuckDBPyConnection, root: Path) -> None:
+    """Resolve relative paths (those of catalog.duckdb's views) against the catalog folder,
+    for every cursor of ``con``'s database."""
+    value = snapshots.sql_literal(root.resolve())
+    try:
+        con.execute(f"SET GLOBAL file_search_path = {value}")
+    except duckdb.CatalogException:  # DuckDB 1.x: a session setting (and no cursor is needed)
+        con.execute(f"SET file_search_path = {value}")

@@ -87,6 +87,7 @@ def generate(
     metadata_only: bool = False,
     filelist_columns: int = 8,
     progress: bool = False,
+    smplh_240hz: bool = False,
 ) -> SynthRelease:
     """Write a synthetic release under ``out`` and return its summary.
 
@@ -102,6 +103,9 @@ def generate(
         metadata_only: write only the JSON (and CDN metadata/annotations): no wav/mp4/npz/npy.
         filelist_columns: 8 (current filelist) or 5 (July 2025 filelist without the flags).
         progress: show a tqdm progress bar over the files.
+        smplh_240hz: plant upstream issue #34 in one pair: SMPL-H arrays with 8x the frames
+            (240 Hz) while wav, mp4 and the other groups agree on 30 Hz (``quirks["smplh_240hz"]``;
+            the catalog's ``frame_rates`` view flags them). Off by default.
 
     Also writes ``filelist.csv``, ``assets/*.csv``, ``truth.csv`` (per-file facts) and
     ``release.json`` (seed, parameters, counts, and the file_ids where each quirk was planted).
@@ -117,7 +121,7 @@ def generate(
         raise UsageError(f"filelist_columns must be 5 or 8, got {filelist_columns}")
     target = target_files(n_files, scale)
     out = Path(out)
-    plan = build_plan(target, seed)
+    plan = build_plan(target, seed, smplh_240hz)
     dirs = {name: (out / name if name in layouts else None) for name in LAYOUTS}
     write_filelist(out / "filelist.csv", plan.files, filelist_columns)
     write_assets(out / "assets", plan)
@@ -127,6 +131,7 @@ def generate(
     params = {
         "n_files": n_files, "scale": scale, "target_files": target, "layouts": list(layouts),
         "metadata_only": metadata_only, "filelist_columns": filelist_columns,
+        "smplh_240hz": smplh_240hz,
     }  # fmt: skip
     counts = release_counts(plan)
     _write_json(out / "release.json", _release_doc(plan, params, counts, dirs))

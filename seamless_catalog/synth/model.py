@@ -70,6 +70,7 @@ class FileRec:
     extra_key: bool = False
     force_null_word: bool = False
     zero_start_side: int = -1  # the side whose VAD opens at an integer 0 (pair-level)
+    smplh_rate_multiple: int = 1  # > 1: SMPL-H arrays with that many times the frames (#34)
 
     @property
     def indent(self) -> int:

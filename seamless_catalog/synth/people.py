@@ -127,7 +127,21 @@ def make_sessions(rng: random.Random, n_sessions: int) -> tuple[list[Session], P
         sessions.append(Session(vendor, number, splits[i], (first, second), rel))
     sessions[0].people[0].bfi = None  # planted: an Undisclosed row
     sessions[0].people[1].in_csv = False  # planted: a participant without a row
+    _plant_disclosed_familiar(sessions[2])
     return sessions, planner
+
+
+def _plant_disclosed_familiar(session: Session) -> None:
+    """Make one early session a familiar pair with both BFI-2 rows disclosed, so that every
+    release, the smallest sample too, answers the README's first questions (familiar pairs and
+    their traits). Its own generator: the rest of the release does not shift."""
+    if session.relationship is None or session.relationship[0] != "familiar":
+        session.relationship = ("familiar", "friends")
+    for person in session.people:
+        if person.bfi is None:
+            rng = random.Random(f"disclosed:{person.vendor}:{person.participant}")
+            person.bfi = tuple(_bfi_mean(rng) for _ in range(5))
+        person.in_csv = True
 
 
 def _session_splits(rng: random.Random, n: int) -> list[str]:

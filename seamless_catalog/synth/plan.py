@@ -13,6 +13,7 @@ from .people import make_prompts, make_sessions, n_prompts_for, orphans
 
 FILES_PER_SESSION = FULL_FILES / 5_098
 MISMATCH_MS = 95_000
+SMPLH_240HZ = 8  # upstream issue #34: SMPL-H frame counts of 8 x 30 Hz in six V01 recordings
 
 
 def target_files(n_files: int | None, scale: float | None) -> int:
@@ -29,13 +30,14 @@ def target_files(n_files: int | None, scale: float | None) -> int:
     return n_files
 
 
-def build_plan(n_files: int, seed: int) -> Plan:
+def build_plan(n_files: int, seed: int, smplh_240hz: bool = False) -> Plan:
     rng = random.Random(seed)
     prompts = make_prompts(rng, n_prompts_for(n_files))
     n_sessions = max(4, round(n_files / FILES_PER_SESSION))  # every vendor
     sessions, planner = make_sessions(rng, n_sessions)
     interactions = make_interactions(rng, sessions, prompts, n_files)
     _plant_file_quirks(interactions)
+    planted_240hz = _plant_smplh_240hz(interactions) if smplh_240hz else []
     archives = pack.pack(rng, interactions)
     pack.plant_strays(rng, archives, n_files)
     people = sorted(
@@ -48,7 +50,27 @@ def build_plan(n_files: int, seed: int) -> Plan:
         seed, prompts, people, sessions, files, archives, orphan_people, orphan_sessions, {}
     )
     plan.quirks = collect_quirks(plan, interactions)
+    if planted_240hz:
+        plan.quirks["smplh_240hz"] = planted_240hz
     return plan
+
+
+def _plant_smplh_240hz(interactions: list[Interaction]) -> list[str]:
+    """Give both sides of one recorded pair (a V01 one when there is one) SMPL-H arrays with 8x
+    the frames while wav, mp4 and the other groups stay at 30 Hz; their file_ids.
+
+    Off by default: the real release has six such files in 129,370, and every other test
+    expects one frame count per file."""
+    pairs = [
+        i for i in interactions
+        if len(i.files) == 2 and not any(r.placeholder or r.duration_ms == 0 for r in i.files)
+    ]  # fmt: skip
+    if not pairs:
+        return []
+    inter = next((i for i in reversed(pairs) if i.session.vendor == "V01"), pairs[-1])
+    for rec in inter.files:
+        rec.smplh_rate_multiple = SMPLH_240HZ
+    return sorted(r.file_id for r in inter.files)
 
 
 def _plant_file_quirks(interactions: list[Interaction]) -> None:

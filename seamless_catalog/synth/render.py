@@ -31,6 +31,9 @@ def render(seed: int, rec: FileRec, metadata_only: bool) -> Sample:
     video = 0 if rec.placeholder else max(1, frames + rng.randint(-3, 5))
     array_seed = zlib.crc32(f"{seed}:{rec.file_id}".encode())
     arrays = media.feature_arrays(frames, rec.movement, array_seed)
+    if rec.smplh_rate_multiple > 1:  # upstream issue #34: SMPL-H at 240 Hz, the rest at 30
+        dense = media.feature_arrays(frames * rec.smplh_rate_multiple, False, array_seed)
+        arrays.update({k: a for k, a in dense.items() if k.startswith("smplh:")})
     npy = {key: media.npy_bytes(a) for key, a in arrays.items()}
     members["mp4"] = media.mp4_bytes(rec.duration_ms, video, rec.file_id.startswith("V03"))
     members["npz"] = media.npz_bytes(npy)

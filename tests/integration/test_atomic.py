@@ -121,14 +121,15 @@ def test_reader_keeps_its_snapshot_while_a_writer_commits(release, hf_copy, tmp_
 
 
 def test_catalog_duckdb_opens_without_the_package(hf_catalog):
-    path = str(hf_catalog / "catalog.duckdb")
+    """From inside the catalog folder (its views name files relative to it), as the README says."""
     code = (
-        f"import duckdb; c = duckdb.connect({path!r}, read_only=True); "
+        "import duckdb; c = duckdb.connect('catalog.duckdb', read_only=True); "
         "print(c.execute('select count(*) from pairs').fetchone()[0])"
     )
     out = subprocess.run(
-        [sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True, cwd="/"
-    ).stdout
+        [sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True,
+        cwd=hf_catalog,
+    ).stdout  # fmt: skip
     with Catalog.open(hf_catalog) as cat:
         assert int(out) == cat.value("select count(*) from pairs") > 0
 

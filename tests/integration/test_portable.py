@@ -75,6 +75,7 @@ def test_catalog_duckdb_views_are_portable(catalog):
     """Every view of catalog.duckdb (raw.<table> and the sql/ views) has portable column types:
     what a user exports with ``query --format parquet`` or COPY keeps the profile."""
     con = duckdb.connect(str(catalog / "catalog.duckdb"), read_only=True)
+    con.execute(f"SET file_search_path = '{catalog}'")  # its paths are relative to the folder
     try:
         names = con.execute(
             "select schema_name, view_name from duckdb_views() where not internal order by all"

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Everything the optional test groups need, so that `python -m pytest -q` skips nothing that a
+# machine can run (idempotent; Debian/Ubuntu, run inside the project's virtualenv):
+#   browser + dashboard   Debian's Chromium, the [dashboard] extra, Playwright's client
+#   benchmarks            nginx, aria2, curl, moto
+#   engines               the [ray] and [dask] extras
+#   older DuckDB clients  duckdb 1.2.2 and the duckdb-cli 1.5.6 binary, in .old-duckdb/
+#                         (tests/integration/test_readme.py opens catalog.duckdb with them)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/ci_browser.sh
+bash scripts/ci_bench.sh
+python -c "import ray, dask.distributed" 2>/dev/null || python -m pip install -q -e '.[ray,dask]'
+if [ ! -x .old-duckdb/duckdb_cli/duckdb ] || [ ! -d .old-duckdb/duckdb ]; then
+    python -m pip install -q --no-deps --target .old-duckdb "duckdb==1.2.2" "duckdb-cli==1.5.6"
+fi
