@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .errors import UsageError
+from .config import Settings
+from .errors import MissingDependency, UsageError
 from .layout import EXTENSIONS
 from .store.catalogdb import CatalogDB
 
@@ -38,17 +39,63 @@ class Catalog(CatalogDB):
         a, b = load_many(self, ids, modalities, media, source, settings)
         return a, b
 
-    def stream(self, sql: str, **options: Any):
-        """Samples of a selection by byte-range reads, ordered/sharded/resumable: see
-        :class:`~seamless_catalog.access.stream.SampleStream` for the options."""
+    def stream(
+        self,
+        sql: str,
+        *,
+        modalities: str | tuple[str, ...] = EXTENSIONS,
+        source: str | None = None,
+        media: str | Path | None = None,
+        shuffle: bool = False,
+        seed: int = 0,
+        rank: int = 0,
+        world_size: int = 1,
+        pairs_together: bool = False,
+        start: int = 0,
+        prefetch: int = 4,
+        errors: str = "raise",
+        decode: bool = True,
+        settings: Settings | None = None,
+    ):
+        """Samples of a selection by byte-range reads: ordered, sharded, resumable.
+
+        Args:
+            sql: a SELECT with a ``file_id``, ``interaction_key`` or ``session_key`` column.
+            modalities: ``"json,wav"`` or a tuple of json, mp4, npz, wav (default: all four).
+            source: where the bytes come from (``hf://...``, ``s3://...``, ``https://...`` or
+                a local mirror; default: the Hub dataset).
+            media: a materialized folder (upstream layout) read first, before ``source``.
+            shuffle, seed: the seeded ``md5(seed|key)`` order instead of file_id order.
+            rank, world_size: this process's part of the order (every ``world_size``-th).
+            pairs_together: both sides of an interaction next to each other, in one part.
+            start: skip this many samples of the part (resume after ``stream.position``).
+            prefetch: samples read ahead in the background (at least 1).
+            errors: ``"raise"`` on a sample that cannot be read, or ``"skip"`` it (listed
+                in ``stream.skipped``).
+            decode: :class:`~seamless_catalog.access.decode.Sample` s (parsed JSON, arrays,
+                float32 audio); False gives the members' raw bytes.
+            settings: retries, timeouts and endpoints (default: from the environment).
+        """
         from .access.stream import SampleStream
 
-        return SampleStream(self, sql, **options)
+        return SampleStream(
+            self, sql, modalities=modalities, source=source, media=media, shuffle=shuffle,
+            seed=seed, rank=rank, world_size=world_size, pairs_together=pairs_together,
+            start=start, prefetch=prefetch, errors=errors, decode=decode, settings=settings,
+        )  # fmt: skip
 
     def torch_dataset(self, sql: str, **options: Any):
-        """A PyTorch ``IterableDataset`` over ``stream(sql, **options)``, split by rank and
-        DataLoader worker (imports torch)."""
-        from .access.torchdata import SeamlessIterableDataset
+        """A PyTorch ``IterableDataset`` over ``stream(sql, **options)`` (the same keyword
+        arguments), split by rank and DataLoader worker. Needs torch installed."""
+        try:
+            from .access.torchdata import SeamlessIterableDataset
+        except ImportError as e:
+            if (e.name or "").split(".")[0] != "torch":
+                raise
+            raise MissingDependency(
+                "torch_dataset", "torch", "pip install torch (pytorch.org lists the build for "
+                "your machine); stream() gives the same samples without it"
+            ) from None  # fmt: skip
 
         return SeamlessIterableDataset(self.root, sql, **options)
 

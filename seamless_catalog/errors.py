@@ -1,7 +1,7 @@
 """Every exception the package raises on purpose, under one base.
 
 Each message says what went wrong and what to do about it. The CLI maps these
-to exit codes and one-line messages in ``cli.py``; set ``SEAMLESS_CATALOG_DEBUG=1``
+to exit codes and one-line messages in ``cli/boundary.py``; set ``SEAMLESS_CATALOG_DEBUG=1``
 to see the traceback instead.
 """
 
@@ -25,11 +25,44 @@ class UsageError(CatalogError, ValueError):
     exit_code = 2
 
 
+class MissingDependency(UsageError, ImportError):
+    """A feature needs a package that is not installed; the message says how to install it."""
+
+    def __init__(self, feature: str, module: str, install: str) -> None:
+        super().__init__(f"{feature} needs {module}, which is not installed: {install}")
+        self.feature = feature
+        self.module = module
+
+
 class CatalogNotFound(CatalogError, FileNotFoundError):
+    """The folder given as ``--catalog`` holds no catalog: a usage error (exit status 2)."""
+
+    exit_code = 2
+
     def __init__(self, path: object) -> None:
         super().__init__(
             f"no catalog at {path}: run `seamless-catalog ingest --catalog {path}` "
             "(or `seamless-catalog quickstart --catalog DIR`) to create one"
+        )
+
+
+class IngestInterrupted(CatalogNotFound):
+    """No snapshot yet, but a first ingest was interrupted: its staged rows wait to resume."""
+
+    def __init__(self, path: object, batches: int, command: dict) -> None:
+        import shlex
+
+        args = ["seamless-catalog", "ingest", "--catalog", str(path)]
+        for option in ("filelist", "assets"):
+            if command.get(option):
+                args += [f"--{option}", str(command[option])]
+        args += [str(s) for s in command.get("sources", [])]
+        how = shlex.join(args) if command else "the same `seamless-catalog ingest` command"
+        CatalogError.__init__(
+            self,
+            f"no catalog at {path} yet: its first ingest was interrupted before it committed "
+            f"({batches} batch(es) of parsed rows are staged in {path}/staging); resume it: "
+            f"{how}",
         )
 
 
@@ -56,9 +89,43 @@ class BadRecord(CatalogError, ValueError):
 
 class InvalidId(BadRecord):
     def __init__(self, value: object, what: str = "file_id") -> None:
+        super().__init__(f"{what} {value!r} does not parse: expected {KEY_FORMATS['file_id']}")
+
+
+KEY_FORMATS = {  # how each kind of selection key is spelled, for messages
+    "file_id": "V<vv>_S<ssss>_I<iiiiiiii>_P<pppp>[A-Z]",
+    "interaction_key": "V<vv>_S<ssss>_I<iiiiiiii>",
+    "session_key": "V<vv>_S<ssss>",
+}
+
+
+class SelectionNotFound(UsageError, FileNotFoundError):
+    def __init__(self, path: object) -> None:
+        super().__init__(f"--selection {path}: no such file: check the path")
+
+
+class EmptySelection(UsageError):
+    """A selection that names nothing: a run would only write an empty receipt."""
+
+    def __init__(self, what: str) -> None:
         super().__init__(
-            f"{what} {value!r} does not parse: expected V<vv>_S<ssss>_I<iiiiiiii>_P<pppp>[A-Z]"
+            f"the selection is empty: {what}; nothing to do: check it (the SQL's WHERE clause, "
+            "the file's rows) and run again"
         )
+
+
+class MalformedKeys(UsageError):
+    """Keys of a selection that are not ids at all (a garbage line, a path, a typo): every one
+    is named, and nothing runs until they are fixed."""
+
+    def __init__(self, column: str, values: list[str]) -> None:
+        shown = ", ".join(repr(v) for v in values)
+        super().__init__(
+            f"{len(values)} {column} value(s) of the selection do not parse: {shown}; expected "
+            f"{KEY_FORMATS.get(column, column)}: fix or remove them and run again"
+        )
+        self.column = column
+        self.values = values
 
 
 class ViewDefinitionError(CatalogError):
@@ -66,10 +133,17 @@ class ViewDefinitionError(CatalogError):
 
 
 class QueryError(CatalogError):
-    """User SQL failed; the message carries DuckDB's explanation."""
+    """User SQL failed while it ran; the message carries DuckDB's explanation."""
 
 
-class UnsafeQuery(QueryError):
+class BadQuery(QueryError):
+    """User SQL that cannot run as written: it does not parse, or names a table, view or column
+    the catalog lacks. A usage error (exit status 2): the SQL has to change."""
+
+    exit_code = 2
+
+
+class UnsafeQuery(BadQuery):
     def __init__(self, reason: str) -> None:
         super().__init__(
             f"refused: {reason}: only SELECT (or EXPLAIN of a SELECT) statements run here, one "
@@ -87,6 +161,14 @@ class NotPortable(CatalogError, ValueError):
             "`seamless-catalog ingest`"
         )
         self.problems = problems
+
+
+class PortInUse(UsageError):
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__(
+            f"port {port} on {host} is in use (another dashboard, or another server): choose a "
+            f"free one with --port, e.g. --port {port + 1}"
+        )
 
 
 class CatalogLocked(CatalogError):
@@ -176,6 +258,7 @@ class DiskError(CatalogError, OSError):
         "EROFS": "that file system is read-only: choose a writable folder",
         "EACCES": "check the permissions of that folder (or choose another one)",
         "EPERM": "check the permissions of that folder (or choose another one)",
+        "ENOENT": "its folder does not exist: create it (or choose another one)",
     }
 
     def __init__(self, path: object, reason: str, code: str = "") -> None:
@@ -195,7 +278,7 @@ class DiskError(CatalogError, OSError):
             where = e.filename if e.filename is not None else path
             return cls(where, e.strerror or str(e), code)
         text = str(e)
-        for code in ("ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM"):
+        for code in ("ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM", "ENOENT"):
             if os.strerror(getattr(errno, code)) in text:
                 return cls(path, text.split("\n")[0], code)
         return None

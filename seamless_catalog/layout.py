@@ -31,6 +31,11 @@ from .errors import InvalidId, UsageError
 # ------------------------------------------------------------------------------ identifiers
 
 FILE_ID_RE = re.compile(r"^(V\d{2})_S(\d{4})_I(\d{8})_P(\d{4}[A-Z]?)$")
+KEY_RES = {  # what each kind of selection key looks like
+    "file_id": FILE_ID_RE,
+    "interaction_key": re.compile(r"^V\d{2}_S\d{4}_I\d{8}$"),
+    "session_key": re.compile(r"^V\d{2}_S\d{4}$"),
+}
 LABELS = ("improvised", "naturalistic")
 SPLITS = ("train", "dev", "test")
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
+from ..errors import UsageError, disk_errors
 from ..layout import EXTENSIONS
 from ..store.catalogdb import CatalogDB
 from .raw import RawSample
@@ -139,11 +139,23 @@ def export_webdataset(
     errors: str = "raise",
     settings=None,
 ) -> ExportResult:
-    """Write the samples ``sql`` selects as ``{prefix}-{n:06d}.tar`` shards under ``to``."""
+    """Write the samples ``sql`` selects as ``{prefix}-{n:06d}.tar`` shards under ``to``.
+
+    A write that fails (read-only, full, no permission) raises a DiskError naming the file;
+    the shard being written is removed, the shards already complete stay."""
     limit = parse_size(shard_size)
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", prefix):
         raise UsageError(f"--prefix {prefix!r}: letters, digits, '_', '.', '-' only")
     to = Path(to)
+    with disk_errors(to):
+        return _export(cat, sql, to, limit, source, media, modalities, prefix, prefetch, errors,
+                       settings)  # fmt: skip
+
+
+def _export(
+    cat: CatalogDB, sql: str, to: Path, limit: int, source, media, modalities, prefix: str,
+    prefetch: int, errors: str, settings,
+) -> ExportResult:  # fmt: skip
     to.mkdir(parents=True, exist_ok=True)
     stream = SampleStream(
         cat, sql, modalities=modalities, source=source, media=media, pairs_together=True,

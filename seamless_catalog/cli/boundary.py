@@ -25,9 +25,19 @@ class CatalogGroup(click.Group):
             click.echo(f"Error: {one_line(str(e))}", err=True)
             ctx.exit(e.exit_code)
         except KeyboardInterrupt:
-            click.echo("Error: interrupted; rerun the same command to resume", err=True)
-            ctx.exit(INTERRUPTED)
+            interrupted(ctx)
+        except RuntimeError as e:  # DuckDB's form of a Ctrl-C during a query
+            from ..store.catalogdb import is_interrupt
+
+            if not is_interrupt(e):
+                raise
+            interrupted(ctx)
         ctx.exit(code or 0)
+
+
+def interrupted(ctx: click.Context) -> None:
+    click.echo("Error: interrupted; rerun the same command to resume", err=True)
+    ctx.exit(INTERRUPTED)
 
 
 def one_line(message: str) -> str:

@@ -9,7 +9,7 @@ import click
 
 from .. import config
 from . import output
-from .format import format_ingest, format_stats
+from .format import format_columns, format_ingest, format_stats
 from .options import catalog_option, format_option, output_option
 
 # \b: click would re-wrap the lines of an epilog into one paragraph
@@ -102,18 +102,30 @@ def query(catalog_dir: Path, sql: str, fmt: str, output_path: str | None) -> int
 
 @click.command("views")
 @catalog_option
-def views(catalog_dir: Path) -> int:
-    """List the views with their descriptions.
+@click.argument("name", required=False)
+def views(catalog_dir: Path, name: str | None) -> int:
+    """List the views with their descriptions and columns, or describe the view NAME: its
+    columns one a line, with their types.
 
     \b
     Example:
       seamless-catalog views --catalog demo
+      seamless-catalog views --catalog demo turn_taking
     """
     from ..catalog import Catalog
+    from ..errors import UsageError
 
     with Catalog.open(catalog_dir) as cat:
-        for name, description in cat.views():
-            click.echo(f"{name:<20} {description}")
+        described = dict(cat.views())
+        if name is None:
+            for view, description in described.items():
+                click.echo(f"{view:<20} {description}")
+                click.echo(f"{'':<20} columns: {', '.join(c for c, _ in cat.columns(view))}")
+            return 0
+        if name not in described:
+            raise UsageError(f"no view {name!r}: the views are {', '.join(described)}")
+        click.echo(described[name])  # it begins with the name
+        click.echo(format_columns(cat.columns(name)))
     return 0
 
 
@@ -174,7 +186,7 @@ def synth(
         filelist_columns=int(filelist_columns),
         progress=config.from_env().progress,
     )
-    click.echo(f"wrote {out}: {r}")
+    click.echo(r.summary())
     return 0
 
 

@@ -7,7 +7,7 @@ from ..materialize.planning.items import Plan
 from ..materialize.planning.planfile import PlanFile
 from ..materialize.running.engines import ShardSummary
 from ..materialize.running.partial import PartialArchive
-from ..materialize.running.runner import MaterializeResult
+from ..materialize.running.runner import NOT_IN_CATALOG, MaterializeResult
 from ..materialize.running.status import PlanStatus
 from .output import format_table
 
@@ -23,6 +23,10 @@ def format_ingest(r) -> str:
         lines += [f"  {loc}: {reason}" for loc, reason in r.issues]
         lines.append("all of them: select * from raw.ingest_issues")
     return "\n".join(lines)
+
+
+def format_columns(columns: list[tuple[str, str]]) -> str:
+    return format_table(["column", "type"], columns).rstrip()
 
 
 def format_stats(s) -> str:
@@ -52,7 +56,33 @@ def plan_totals(plan: Plan) -> dict[str, object]:
     }
 
 
-def format_plan(plan: Plan) -> str:
+def human_bytes(n: int | None) -> str:
+    """``4.2 MB``: decimal units, as disks and the Hub count them."""
+    x = float(n or 0)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if x < 1000 or unit == "TB":
+            return f"{x:.0f} {unit}" if unit == "B" else f"{x:.1f} {unit}"
+        x /= 1000
+    return ""
+
+
+def plan_headline(plan: Plan) -> str:
+    """The plan's totals in one line for people, counted in samples (file ids) and in files
+    (one per sample and modality), so that neither count is mistaken for the other."""
+    samples = {i.file_id for i in plan.items}
+    todo = plan.todo
+    present = sum(1 for i in plan.items if i.state == "present")
+    failed = sum(1 for i in plan.items if i.state == "failed")
+    return (
+        f"{len(samples)} samples, {len(plan.items)} files (one per sample and modality): "
+        f"{len(todo)} files of {len({i.file_id for i in todo})} samples to fetch, "
+        f"{human_bytes(plan.bytes_to_fetch)} in {plan.n_requests} requests; "
+        f"{present} present, {failed} unavailable"
+    )
+
+
+def format_plan(plan: Plan, unknown: tuple[str, ...] = ()) -> str:
+    """A dry run: the totals first (human units), keys the catalog lacks, then every file."""
     rows = []
     for i in plan.items:
         state = {"present": "present, verified", "failed": f"unavailable: {i.reason}"}.get(
@@ -62,7 +92,16 @@ def format_plan(plan: Plan) -> str:
         rows.append((i.dest, n, plan.requests_of(i), _where(i), state))
     table = format_table(["file", "bytes", "requests", "source", "state"], rows)
     totals = "\n".join(f"{k}: {v}" for k, v in plan_totals(plan).items())
-    return f"plan ({plan.layout} source {plan.source}):\n{table}\n{totals}"
+    lines = [f"plan ({plan.layout} source {plan.source}): {plan_headline(plan)}"]
+    lines += [_unknown_line(unknown)] if unknown else []
+    return "\n".join([*lines, table, totals])
+
+
+def _unknown_line(unknown: tuple[str, ...]) -> str:
+    return (
+        f"{len(unknown)} selected key(s) {NOT_IN_CATALOG}: {', '.join(unknown)}: they parse, "
+        "but no ingested filelist lists them: check them, or ingest a filelist that has them"
+    )
 
 
 def _where(item) -> str:
@@ -80,11 +119,29 @@ def format_summary(r: MaterializeResult) -> str:
     if r.receipt is not None:
         lines.append(f"receipt: {r.receipt}")
     lines += partial_lines(r.partial)
+    failed_ids = {o.file_id for o in r.failures}
+    keys = tuple(k for k in r.unknown if k not in failed_ids)  # not named below
+    if keys:
+        lines.append(_unknown_line(keys))
     if r.failures:
         lines.append("not delivered:")
         lines += [f"  {o.path or o.file_id}: {o.reason}" for o in r.failures]
-        lines.append("rerun with --retry-failed to try these again")
+    if r.failures or keys:
+        lines.append(_advice(r))
     return "\n".join(lines)
+
+
+def _advice(r: MaterializeResult) -> str:
+    """What to do next, by cause: a transfer may work the next time; an id no ingested
+    filelist lists will not, however often it is retried."""
+    retryable = any(o.reason != NOT_IN_CATALOG for o in r.failures)
+    absent = r.unknown or any(o.reason == NOT_IN_CATALOG for o in r.failures)
+    fix = "check the ids not in the catalog, or ingest a filelist that has them"
+    if retryable and absent:
+        return f"rerun with --retry-failed to try the others again; {fix}"
+    if retryable:
+        return "rerun with --retry-failed to try these again"
+    return f"{fix} (--retry-failed cannot help them)"
 
 
 def format_planfile(pf: PlanFile) -> str:

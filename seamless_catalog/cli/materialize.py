@@ -100,7 +100,7 @@ def materialize(
         retry_failed=retry_failed,
         merge=merge,
     )
-    click.echo(format_plan(r.plan) if dry_run else format_summary(r))
+    click.echo(format_plan(r.plan, r.unknown) if dry_run else format_summary(r))
     return 0 if (dry_run or r.ok) else 1
 
 

@@ -5,7 +5,27 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-SPEAKER_COLORS = alt.Scale(domain=["VAD", "transcript"], range=["#4c78a8", "#f58518"])
+from ..layout import LABELS, SPLITS
+
+# One colour means one value of one dimension, on every chart of every page: label and split
+# never share a colour, so a legend read once holds everywhere (a chart colouring by
+# something else, e.g. BFI-2 traits or feature dimensions, uses Altair's own scheme).
+PALETTES = {
+    "label": dict(zip(LABELS, ["#4c78a8", "#f58518"])),
+    "split": dict(zip(SPLITS, ["#9d755d", "#eeca3b", "#b279a2"])),
+    "kind": {"VAD": "#72b7b2", "transcript": "#ff9da6"},  # the timeline's segment kinds
+}
+ANNOTATION_COLOR = "#54a24b"
+UNKNOWN = "(unknown)"  # a NULL group, kept as a group of its own
+
+
+def color(field: str) -> alt.Color:
+    """The colour encoding of ``field``: its fixed palette when it has one."""
+    palette = PALETTES.get(field)
+    if palette is None:
+        return alt.Color(f"{field}:N")
+    scale = alt.Scale(domain=[*palette, UNKNOWN], range=[*palette.values(), "#bab0ac"])
+    return alt.Color(f"{field}:N", scale=scale, title=field)
 
 
 def _data(frame: pl.DataFrame) -> pl.DataFrame:
@@ -14,28 +34,32 @@ def _data(frame: pl.DataFrame) -> pl.DataFrame:
     return frame
 
 
-def bars(frame: pl.DataFrame, x: str, y: str, color: str | None = None, title: str = ""):
-    """A bar per ``x`` value, stacked by ``color``."""
+def bars(frame: pl.DataFrame, x: str, y: str, color_by: str | None = None, title: str = ""):
+    """A bar per ``x`` value, stacked by ``color``. A NULL group is a group of its own and a
+    NULL measure counts 0, so that no ``x`` value vanishes (Vega-Lite drops a NULL sum)."""
+    frame = frame.with_columns(pl.col(y).fill_null(0))
+    if color_by:
+        frame = frame.with_columns(pl.col(color_by).cast(pl.String).fill_null(UNKNOWN))
     enc = {
         "x": alt.X(f"{x}:N", title=x),
         "y": alt.Y(f"sum({y}):Q", title=y),
         "tooltip": [alt.Tooltip(f"{x}:N"), alt.Tooltip(f"sum({y}):Q", format=".3f")],
     }
-    if color:
-        enc["color"] = alt.Color(f"{color}:N")
+    if color_by:
+        enc["color"] = color(color_by)
     return alt.Chart(_data(frame), title=title).mark_bar().encode(**enc)
 
 
-def histogram(frame: pl.DataFrame, column: str, title: str = "", bins: int = 30, color=None):
+def histogram(frame: pl.DataFrame, column: str, title: str = "", bins: int = 30, color_by=None):
     frame = frame.filter(pl.col(column).is_not_null())
     enc = {
         "x": alt.X(f"{column}:Q", bin=alt.Bin(maxbins=bins), title=column),
         "y": alt.Y("count():Q", title="count"),
     }
-    if color:
-        enc["color"] = alt.Color(f"{color}:N")
+    if color_by:
+        enc["color"] = color(color_by)
     return (
-        alt.Chart(_data(frame.select([column] + ([color] if color else []))), title=title)
+        alt.Chart(_data(frame.select([column] + ([color_by] if color_by else []))), title=title)
         .mark_bar()
         .encode(**enc)
     )
@@ -78,7 +102,7 @@ def timeline(segments: pl.DataFrame, annotations: pl.DataFrame, names: dict[str,
         x2="end_s:Q",
         y=alt.Y("speaker:N", title=None),
         yOffset=alt.YOffset("kind:N"),
-        color=alt.Color("kind:N", scale=SPEAKER_COLORS),
+        color=color("kind"),
         tooltip=["speaker:N", "kind:N", "start_s:Q", "end_s:Q", "text:N"],
     )
     layers = [base.mark_bar()]
@@ -88,7 +112,7 @@ def timeline(segments: pl.DataFrame, annotations: pl.DataFrame, names: dict[str,
         )
         layers.append(
             alt.Chart(_data(ann))
-            .mark_tick(thickness=2, size=14, color="#54a24b")
+            .mark_tick(thickness=2, size=14, color=ANNOTATION_COLOR)
             .encode(
                 x="start_s:Q",
                 y=alt.Y("speaker:N"),

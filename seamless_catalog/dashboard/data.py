@@ -36,6 +36,14 @@ class Data:
         return self.catalog.views()
 
     # ------------------------------------------------------------------ overview
+    def totals(self) -> dict[str, Any]:
+        """The totals of ``seamless-catalog stats``, by its definitions."""
+        from ..stats import TOTALS_SQL
+
+        with self._lock:
+            rel = self.catalog.sql(TOTALS_SQL)
+            return dict(zip(rel.columns, rel.fetchall()[0]))
+
     def summary(self) -> pl.DataFrame:
         return self.frame("select * from dataset_summary order by label, split, vendor")
 

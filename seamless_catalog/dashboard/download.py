@@ -7,6 +7,7 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
+from ..cli.format import human_bytes, plan_headline
 from ..errors import CatalogError
 from ..layout import EXTENSIONS
 from ..store.catalogdb import check_read_only
@@ -53,7 +54,9 @@ def _job(data, options: Options, mode: str) -> fetching.Job | None:
         n = cols[1].number_input("Interactions (0 = all)", min_value=0, value=2, key="dl_n")
         seed = cols[2].number_input("Seed", min_value=0, value=0, key="dl_seed")
         ids = data.filtered_file_ids(filters, pairs_only, int(n) or None, int(seed))
-        st.caption(f"{len(ids)} file(s) selected")
+        st.caption(
+            f"{len(ids)} samples (file ids) selected; each gives one file per modality chosen"
+        )
         sql = None
     else:
         sql = st.text_area(
@@ -83,11 +86,15 @@ def _job(data, options: Options, mode: str) -> fetching.Job | None:
 
 def _show_plan(result) -> None:
     plan = result.plan
-    cols = st.columns(4)
-    cols[0].metric("files to fetch", len(plan.todo))
-    cols[1].metric("already present", sum(1 for i in plan.items if i.state == "present"))
-    cols[2].metric("bytes", _human(plan.bytes_to_fetch))
-    cols[3].metric("requests", plan.n_requests)
+    st.markdown(f"**{plan_headline(plan)}**")  # the totals first, in human units
+    if result.unknown:
+        st.warning(f"not in the catalog: {', '.join(result.unknown)}")
+    cols = st.columns(5)
+    cols[0].metric("samples to fetch", len({i.file_id for i in plan.todo}))
+    cols[1].metric("files to fetch", len(plan.todo), help="one per sample and modality")
+    cols[2].metric("files already present", sum(1 for i in plan.items if i.state == "present"))
+    cols[3].metric("to download", human_bytes(plan.bytes_to_fetch))
+    cols[4].metric("requests", plan.n_requests)
     failed = [i for i in plan.items if i.state == "failed"]
     if failed:
         st.warning(
@@ -102,13 +109,20 @@ def _show_plan(result) -> None:
 
 
 def run_with_bar(root: Path, job: fetching.Job, planned, bar):
-    """Run a planned materialization, advancing the Streamlit progress ``bar`` per file."""
-    return fetching.run(
+    """Run a planned materialization, advancing the Streamlit progress ``bar`` per file on
+    disk; at the end the bar shows what was delivered, and what failed beside it."""
+    result = fetching.run(
         root,
         job,
         planned,
         lambda done, total: bar.progress(done / max(total, 1), text=f"{done}/{total} files"),
     )
+    total = len(planned.plan.todo)
+    delivered, failed = result.count("delivered"), result.count("failed")
+    bar.progress(
+        delivered / max(total, 1), text=f"{delivered} of {total} files delivered, {failed} failed"
+    )
+    return result
 
 
 def _run(root: Path, job: fetching.Job, planned) -> None:
@@ -121,17 +135,8 @@ def _run(root: Path, job: fetching.Job, planned) -> None:
     st.session_state.pop("dl_planned", None)
     line = (
         f"{result.count('delivered')} delivered, {result.count('skipped')} skipped, "
-        f"{result.count('failed')} failed; {_human(result.bytes_fetched)} fetched"
+        f"{result.count('failed')} failed; {human_bytes(result.bytes_fetched)} fetched"
     )
     (st.success if result.ok else st.error)(line)
     st.markdown(f"Receipt: `{result.receipt}`")
     table(pl.DataFrame([vars(o) for o in result.outcomes]))
-
-
-def _human(n: int | None) -> str:
-    n = float(n or 0)
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if n < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return ""

@@ -73,7 +73,7 @@ def run(
     while thread.is_alive():
         on_progress(_count(dests), len(dests))
         thread.join(poll_s)
-    on_progress(len(dests), len(dests))
+    on_progress(_count(dests), len(dests))  # what is there: failed files never arrive
     if "error" in box:
         raise box["error"]  # type: ignore[misc]
     return box["result"]  # type: ignore[return-value]

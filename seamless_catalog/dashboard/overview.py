@@ -40,13 +40,13 @@ def render(options: Options) -> None:
     pairs = data.turn_taking()
     left, right = st.columns(2)
     with left:
-        chart(charts.histogram(files, "duration_s", "File durations (s)", color="label"))
+        chart(charts.histogram(files, "duration_s", "File durations (s)", color_by="label"))
         chart(charts.histogram(pairs, "overlap_ratio", "Overlap / union of speech, per pair"))
         chart(
             charts.histogram(pairs, "fto_median_ms", "Median floor-transfer offset (ms), per pair")
         )
     with right:
-        chart(charts.histogram(files, "speech_ratio", "Speech ratio per file", color="label"))
+        chart(charts.histogram(files, "speech_ratio", "Speech ratio per file", color_by="label"))
         chart(charts.histogram(pairs, "n_gaps", "Gaps (silent speaker changes) per pair"))
         traits = data.traits_long()
         if traits.height:
@@ -79,10 +79,11 @@ def render(options: Options) -> None:
 
 
 def _headline(data, summary: pl.DataFrame) -> None:
+    """The totals `seamless-catalog stats` prints, by the same definitions (stats.TOTALS_SQL)."""
+    totals = data.totals()
     cols = st.columns(5)
-    cols[0].metric("files", int(summary["n_files"].sum()))
-    cols[1].metric("interactions", int(summary["n_interactions"].sum()))
-    cols[2].metric("sessions", data.frame("select count(*) from sessions").item())
-    cols[3].metric("participants", data.frame("select count(*) from participants").item())
-    hours = summary["interaction_hours"].sum()
-    cols[4].metric("interaction hours", f"{hours or 0:.1f}")
+    cols[0].metric("files", totals["files"])
+    cols[1].metric("interactions", totals["interactions"])
+    cols[2].metric("sessions", totals["sessions"])
+    cols[3].metric("participants", totals["participants"], help="with at least one file")
+    cols[4].metric("interaction hours", f"{totals['interaction_hours'] or 0:.1f}")

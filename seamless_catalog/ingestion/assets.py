@@ -151,11 +151,13 @@ class AssetsSource:
     """A folder or URL prefix holding interactions.csv, participants.csv, relationships.csv."""
 
     location: str
+    default: bool = False  # the official location, not one the user gave
 
     def units(self) -> Iterable[Unit]:
+        hint = locations.OFFLINE_DEFAULTS if self.default else ""
         for name in ASSET_NAMES:
             loc = locations.join(self.location, f"{name}.csv")
-            data = locations.read_bytes(loc)
+            data = locations.read_bytes(loc, hint)
             yield Unit(
                 key=f"asset:{name}",
                 kind=name,

@@ -82,9 +82,11 @@ def parse(data: bytes, location: str, sink: Sink) -> None:
 @dataclass(frozen=True)
 class FilelistSource:
     location: str
+    default: bool = False  # the official location, not one the user gave
 
     def units(self) -> Iterable[Unit]:
-        data = locations.read_bytes(self.location)
+        hint = locations.OFFLINE_DEFAULTS if self.default else ""
+        data = locations.read_bytes(self.location, hint)
         yield Unit(
             key="filelist",
             kind="filelist",

@@ -24,7 +24,16 @@ def exists(location: str) -> bool:
     return is_url(location) or Path(location).is_file()
 
 
-def read_bytes(location: str) -> bytes:
+OFFLINE_DEFAULTS = (
+    "a new catalog reads the official filelist and assets there unless told otherwise; "
+    "offline, give local copies: --filelist FILE --assets DIR (the seamless_interaction "
+    "repository's assets/ folder holds them)"
+)
+
+
+def read_bytes(location: str, offline_hint: str = "") -> bytes:
+    """The bytes at a path or URL; ``offline_hint`` says what to do when a download fails
+    (the default locations name the options that replace them)."""
     if not is_url(location):
         try:
             return Path(location).read_bytes()
@@ -35,5 +44,6 @@ def read_bytes(location: str) -> bytes:
             return resp.read()
     except (urllib.error.URLError, TimeoutError, OSError) as e:
         raise SourceNotFound(
-            location, f"download failed ({e}); when offline, pass a local copy instead"
+            location,
+            f"download failed ({e}); {offline_hint or 'when offline, pass a local copy instead'}",
         ) from None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import time
 import uuid
 from collections import deque
@@ -85,11 +86,13 @@ def ingest(
         with snapshots.write_lock(root):
             try:
                 return _Run(root, settings).run(sources, filelist, assets)
-            except BaseException:
+            except BaseException as e:
                 # what this run wrote and did not commit (we still hold the lock); the
                 # staged batches stay, so that the next run resumes from them
                 with contextlib.suppress(OSError):
                     snapshots.collect_garbage(root)
+                if catalogdb.is_interrupt(e):  # Ctrl-C inside a DuckDB query of the merge
+                    raise KeyboardInterrupt from e
                 raise
     except (OSError, duckdb.Error) as e:
         disk = DiskError.from_exception(root, e)
@@ -133,6 +136,9 @@ class _Run:
         return self.previous.files(self.root, name) if self.previous else []
 
     def run(self, locations: Sequence[str], filelist: str | None, assets: str | None):
+        if self.previous is None:  # a first ingest: say how to resume it if it is cut off
+            command = {"sources": list(locations), "filelist": filelist, "assets": assets}
+            snapshots.record_staged_command(self.root, command)
         prev_units = self._previous_units()
         srcs = source_registry.resolve(
             locations, filelist, assets, prev_units, self.settings, self._previous_files
@@ -150,9 +156,11 @@ class _Run:
         self._write_run_row(locations, filelist, assets, to_parse, listed, removed, n_err)
         # derived tables (issue 5, store.derive): the expensive views' rows, for the
         # interactions whose inputs this run changed
-        rows.update(derive.write_derived(self.writer, [u.key for u in to_parse] + removed))
+        with self._phase("derived tables (the expensive views' rows)"):
+            rows.update(derive.write_derived(self.writer, [u.key for u in to_parse] + removed))
         manifest = self.writer.prepare(self.run_id)
-        built = views.write_catalog_duckdb(self.root, manifest, install=False)
+        with self._phase("catalog.duckdb (the views, for any DuckDB client)"):
+            built = views.write_catalog_duckdb(self.root, manifest, install=False)
         self.writer.commit(manifest)
         views.install_catalog_duckdb(self.root, built)
         snapshots.collect_garbage(self.root)
@@ -258,13 +266,31 @@ class _Run:
         self._units_table("_replaced", unit=read + removed)
         self._units_table("_rebooked", unit=[u.key for u in parsed] + removed)
         rows: dict[str, int] = {}
-        for t in schema.TABLES.values():
-            if t.name == "ingest_runs":
-                continue
-            sql = self._merged_sql(t, staging)
-            if sql is not None:
-                rows[t.name] = self.writer.write_table(t.name, sql)
+        tables = [t for t in schema.TABLES.values() if t.name != "ingest_runs"]
+        with self._bar(len(tables), "merge", "table") as bar:
+            for t in tables:
+                bar.set_postfix_str(t.name)
+                sql = self._merged_sql(t, staging)
+                if sql is not None:
+                    rows[t.name] = self.writer.write_table(t.name, sql)
+                bar.update(1)
         return rows
+
+    def _bar(self, total: int, desc: str, unit: str) -> tqdm:
+        """A progress bar of one phase (parse, merge) that stays on the terminal when done."""
+        return tqdm(total=total, desc=desc, unit=unit, disable=not self.settings.progress)
+
+    @contextlib.contextmanager
+    def _phase(self, what: str) -> Iterator[None]:
+        """A status line for a phase with no countable steps: what it is, then how long it
+        took, so that the terminal never sits silent after the bars reach 100 %."""
+        if not self.settings.progress:
+            yield
+            return
+        started = time.monotonic()
+        tqdm.write(f"{what} ...", file=sys.stderr)
+        yield
+        tqdm.write(f"{what}: done in {time.monotonic() - started:.1f} s", file=sys.stderr)
 
     def _units_table(self, name: str, **columns: list[str]) -> None:
         """A table of this connection's database (visible to its cursors) from text lists."""

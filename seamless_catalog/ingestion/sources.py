@@ -66,11 +66,11 @@ def resolve(
         inside = locations.join(assets, "filelist.csv") if assets else None
         filelist = inside if inside and locations.exists(inside) else settings.filelist_url
     if filelist is not None:
-        out.append(FilelistSource(filelist))
+        out.append(FilelistSource(filelist, default=filelist == settings.filelist_url))
     if assets is None and not any(k.startswith("asset:") for k in previous_units):
         assets = settings.assets_base_url
     if assets is not None:
-        out.append(AssetsSource(assets))
+        out.append(AssetsSource(assets, default=assets == settings.assets_base_url))
     files = _files_provider(filelist, previous_files)
     for loc in given:
         src = source_for(loc, settings)

@@ -88,13 +88,15 @@ def materialize(
         if retry is not None:  # just the outputs that failed last time
             only = {r["path"] for r in retry if r.get("path")}
             plan.items = [i for i in plan.items if i.dest in only]
+        unknown = (*chosen.unknown, *chosen.unknown_keys)
         if dry_run:
-            return MaterializeResult(settle(plan, to), dry_run=True)
+            return MaterializeResult(settle(plan, to), dry_run=True, unknown=unknown)
         plan_id = items_plan_id(plan.items, list(chosen.unknown), plan.source)
         result = run_items(
             store, to, plan, list(chosen.unknown), workers=workers, settings=settings,
             plan_id=plan_id, shard=shard_kn or (1, 1),
         )  # fmt: skip
+        result.unknown = unknown
     result.partial = partial_archives(to, archives)
     return result
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import SourceNotFound, UsageError
-from ..layout import FileRef, parse_file_id
+from ..errors import EmptySelection, MalformedKeys, SelectionNotFound, UsageError
+from ..layout import KEY_RES, FileRef
 from ..store.catalogdb import CatalogDB, check_read_only
 from ..store.schema import quote_ident
 from .shard import interaction_of, take_shard
@@ -30,6 +30,7 @@ _FILE_COLUMNS = (
 class Selection:
     files: tuple[FileRef, ...]
     unknown: tuple[str, ...]  # valid file ids the catalog does not know
+    unknown_keys: tuple[str, ...] = ()  # valid interaction or session keys it does not know
 
 
 def key_column(columns: list[str]) -> str:
@@ -59,7 +60,7 @@ def expand_sql(key: str, pairs: bool, source: str = SELECTION_TABLE) -> str:
 def load_file(cat: CatalogDB, path: Path) -> None:
     """A selection file (Parquet, CSV, or a text file of ids) as the temp table ``_selection``."""
     if not path.is_file():
-        raise SourceNotFound(path, "the selection file does not exist")
+        raise SelectionNotFound(path)
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         query = f"create temp table {SELECTION_TABLE} as select * from read_parquet(?)"
@@ -76,7 +77,7 @@ def load_file(cat: CatalogDB, path: Path) -> None:
 
 
 def _load_ids(cat: CatalogDB, ids: list[str]) -> None:
-    column = _kind_of(ids[0]) if ids else "file_id"
+    column = _kind_of(ids)
     cat.sql(
         f'create temp table {SELECTION_TABLE} as select unnest(?::varchar[]) as "{column}"',
         [ids],
@@ -88,9 +89,11 @@ def _ref(values: tuple) -> FileRef:
     return FileRef(*place, *(None if v is None else bool(v) for v in (movement, a1p, a3p)))
 
 
-def _kind_of(value: str) -> str:
-    parts = value.split("_")
-    return {2: "session_key", 3: "interaction_key"}.get(len(parts), "file_id")
+def _kind_of(ids: list[str]) -> str:
+    """The kind of key most of ``ids`` are (a stray line does not decide it); file_id if none."""
+    counts = {kind: sum(1 for v in ids if rx.match(v)) for kind, rx in KEY_RES.items()}
+    best = max(counts, key=lambda kind: counts[kind])
+    return best if counts[best] else "file_id"
 
 
 def select(
@@ -115,21 +118,39 @@ def select(
         load_file(cat, Path(selection))
     columns = [r[0] for r in cat.sql(f"describe {SELECTION_TABLE}").fetchall()]
     key = key_column(columns)
-    quoted = quote_ident(key)
+    kind, quoted = key.lower(), quote_ident(key)
     wanted = [
         r[0]
         for r in cat.sql(
             f"select distinct cast({quoted} as varchar) from {SELECTION_TABLE} "
-            f"where {quoted} is not null"
+            f"where {quoted} is not null order by 1"
         ).fetchall()
     ]
-    if key.lower() == "file_id":
-        for value in wanted:
-            parse_file_id(value)  # raises InvalidId naming the bad value
+    if not wanted:
+        raise EmptySelection(_described(sql, selection, ids, key))
+    malformed = [v for v in wanted if not KEY_RES[kind].match(v)]
+    if malformed:  # every one named; none of them reaches a path
+        raise MalformedKeys(kind, malformed)
     refs = [_ref(r) for r in cat.sql(expand_sql(key, pairs)).fetchall()]
-    known = {r.file_id for r in refs}
-    unknown = sorted(v for v in wanted if key.lower() == "file_id" and v not in known)
+    found = {_session(r) if kind == "session_key" else getattr(r, kind) for r in refs}
+    missing = [v for v in wanted if v not in found]
     cat.sql(f"drop table if exists {SELECTION_TABLE}")
+    unknown = missing if kind == "file_id" else []
     return Selection(
-        tuple(take_shard(refs, shard)), tuple(take_shard(unknown, shard, key=interaction_of))
+        tuple(take_shard(refs, shard)),
+        tuple(take_shard(unknown, shard, key=interaction_of)),
+        tuple(missing) if kind != "file_id" else (),
     )
+
+
+def _session(ref: FileRef) -> str:
+    return ref.interaction_key.rsplit("_", 1)[0]
+
+
+def _described(sql: str | None, selection: str | Path | None, ids: list[str] | None, key: str):
+    """Where an empty selection came from, for its message."""
+    if sql is not None:
+        return f"the SQL returned no row with a {key}"
+    if selection is not None:
+        return f"{selection} holds no {key}"
+    return "no ids were given"

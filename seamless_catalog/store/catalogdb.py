@@ -9,8 +9,8 @@ from typing import Any
 
 import duckdb
 
-from ..errors import QueryError, UnsafeQuery
-from . import snapshots, views
+from ..errors import BadQuery, QueryError, UnsafeQuery
+from . import schema, snapshots, views
 
 # What SQL from a user may be: reading, never writing, attaching, installing or setting.
 READ_ONLY_STATEMENTS = frozenset({duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN})
@@ -18,6 +18,30 @@ READ_ONLY_STATEMENTS = frozenset({duckdb.StatementType.SELECT, duckdb.StatementT
 # exception: its .arrow() reads the whole result)
 _BUSY = getattr(duckdb, "ResourceInUseException", ())
 _EXPLAIN = re.compile(r"^\s*explain\s+(analyze\s+)?", re.IGNORECASE)
+# DuckDB's errors that mean the SQL itself must change (it does not parse, names what the
+# catalog lacks, or reaches outside the sandbox), as against errors of running it (a
+# conversion, memory, I/O)
+_BAD_SQL = (
+    duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException,
+    duckdb.PermissionException,
+)  # fmt: skip
+
+
+def is_interrupt(e: BaseException) -> bool:
+    """A Ctrl-C that DuckDB turned into an error while a query ran (``RuntimeError: Query
+    interrupted`` in 2.x, ``InterruptException`` in 1.x): it means KeyboardInterrupt."""
+    interrupt = getattr(duckdb, "InterruptException", ())
+    if interrupt and isinstance(e, interrupt):
+        return True
+    return type(e) is RuntimeError and str(e).strip() == "Query interrupted"
+
+
+def query_failed(e: duckdb.Error) -> QueryError:
+    """The QueryError a DuckDB error of user SQL stands for: :class:`BadQuery` when the SQL
+    must change, else a plain QueryError. One place for ``sql()`` and for fetching rows."""
+    if isinstance(e, _BAD_SQL):
+        return BadQuery(f"query failed: {e}")
+    return QueryError(f"query failed: {e}")
 
 
 def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
@@ -100,7 +124,7 @@ class CatalogDB:
         try:
             return self._free_connection().sql(query, params=params)
         except duckdb.Error as e:
-            raise QueryError(f"query failed: {e}") from e
+            raise query_failed(e) from e
 
     def _free_connection(self) -> duckdb.DuckDBPyConnection:
         try:
@@ -132,6 +156,11 @@ class CatalogDB:
         """(name, description) of every view, in the order they are defined."""
         return [(v.name, v.description) for v in views.view_files()]
 
+    def columns(self, name: str) -> list[tuple[str, str]]:
+        """(column, type) of a view or table, as DuckDB describes it."""
+        rel = self.sql(f"describe {schema.quote_ident(name)}")
+        return [(r[0], r[1]) for r in rel.fetchall()]
+
     def tables(self) -> list[str]:
         return sorted(self.manifest.tables) if self.manifest else []
 
@@ -151,7 +180,7 @@ def check_read_only(sql: str) -> str:
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as e:
-        raise QueryError(f"query does not parse: {e}") from e
+        raise BadQuery(f"query does not parse: {e}") from e
     if len(statements) != 1:
         raise UnsafeQuery(f"expected one statement, found {len(statements)}")
     stmt = statements[0]

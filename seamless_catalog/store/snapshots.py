@@ -32,7 +32,7 @@ from pathlib import Path
 import duckdb
 
 from ..config import DEFAULT_SOURCE
-from ..errors import CatalogLocked, CatalogNotFound
+from ..errors import CatalogLocked, CatalogNotFound, IngestInterrupted
 from . import schema
 
 MANIFEST = "manifest.json"
@@ -70,6 +70,9 @@ def read_manifest(root: Path, name: str = MANIFEST) -> Manifest | None:
 def require_manifest(root: Path) -> Manifest:
     m = read_manifest(root)
     if m is None:
+        staged = staged_run(root)
+        if staged is not None:
+            raise IngestInterrupted(root, *staged)
         raise CatalogNotFound(root)
     return m
 
@@ -93,6 +96,31 @@ def default_source(root: Path) -> str:
     except FileNotFoundError:
         return DEFAULT_SOURCE
     return value if "://" in value else str(Path(root) / value)
+
+
+STAGING = "staging"
+STAGED_COMMAND = "command.json"  # what the uncommitted run was asked to ingest
+
+
+def record_staged_command(root: Path, command: dict) -> None:
+    """Note what an ingest is asked to do beside its staged batches, so that a catalog whose
+    first ingest was interrupted can say how to resume it."""
+    folder = Path(root) / STAGING
+    folder.mkdir(parents=True, exist_ok=True)
+    write_atomic(folder / STAGED_COMMAND, json.dumps(command).encode())
+
+
+def staged_run(root: Path) -> tuple[int, dict] | None:
+    """(whole staged batches, the recorded command) of an uncommitted ingest, else None."""
+    folder = Path(root) / STAGING
+    if not folder.is_dir():
+        return None
+    batches = sum(1 for b in folder.glob("batch-*") if (b / "DONE.json").exists())
+    try:
+        command = json.loads((folder / STAGED_COMMAND).read_text())
+    except (OSError, ValueError):
+        command = {}
+    return (batches, command) if batches or command else None
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -341,4 +369,4 @@ def collect_garbage(root: Path) -> int:
 
 
 def clear_staging(root: Path) -> None:
-    shutil.rmtree(root / "staging", ignore_errors=True)
+    shutil.rmtree(root / STAGING, ignore_errors=True)

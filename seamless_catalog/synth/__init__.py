@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from ..errors import UsageError
 from . import content, pack
 from .model import Plan
 from .plan import build_plan, target_files
@@ -57,6 +58,24 @@ class SynthRelease:
     n_archives: int
     quirks: Mapping[str, Sequence[str]]
 
+    def summary(self) -> str:
+        """What was written, in a few lines for people (the quirks' file ids stay in
+        ``release.json``: at full scale they run to megabytes)."""
+        layouts = ", ".join(
+            f"{name} {path}" for name, path in (("tree", self.tree), ("hf", self.hf),
+                                                ("cdn", self.cdn)) if path is not None
+        )  # fmt: skip
+        quirks = ", ".join(f"{k} {len(v)}" for k, v in sorted(self.quirks.items()) if v)
+        return "\n".join([
+            f"wrote {self.root}: {self.n_files:,} files, {self.n_interactions:,} interactions, "
+            f"{self.n_sessions:,} sessions, {self.n_participants:,} participants, "
+            f"{self.n_archives:,} archives",
+            f"  layouts: {layouts or 'none'}",
+            f"  filelist: {self.filelist}; assets: {self.assets}",
+            f"  quirks planted (files): {quirks or 'none'}",
+            f"  where each quirk is, and the parameters: {self.release_json}",
+        ])  # fmt: skip
+
 
 def generate(
     out: Path,
@@ -97,9 +116,9 @@ def generate(
     """
     unknown = set(layouts) - set(LAYOUTS)
     if unknown:
-        raise ValueError(f"unknown layouts {sorted(unknown)}; choose from {LAYOUTS}")
+        raise UsageError(f"unknown layouts {sorted(unknown)}: choose from {', '.join(LAYOUTS)}")
     if filelist_columns not in (5, 8):
-        raise ValueError(f"filelist_columns must be 5 or 8, got {filelist_columns}")
+        raise UsageError(f"filelist_columns must be 5 or 8, got {filelist_columns}")
     target = target_files(n_files, scale)
     out = Path(out)
     plan = build_plan(target, seed, smplh_240hz)

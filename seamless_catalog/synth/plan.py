@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 
+from ..errors import UsageError
 from . import pack
 from .interactions import Interaction, make_interactions
 from .model import FULL_FILES, FileRec, Plan
@@ -18,14 +19,14 @@ SMPLH_240HZ = 8  # upstream issue #34: SMPL-H frame counts of 8 x 30 Hz in six V
 def target_files(n_files: int | None, scale: float | None) -> int:
     """Resolve ``n_files``/``scale`` (exactly one may be given; neither means 40 files)."""
     if n_files is not None and scale is not None:
-        raise ValueError("give n_files or scale, not both")
+        raise UsageError("give --n-files or --scale, not both")
     if scale is not None:
         if not 0 < scale <= 1:
-            raise ValueError(f"scale must be in (0, 1], got {scale}")
+            raise UsageError(f"--scale {scale}: give a fraction in (0, 1]")
         n_files = round(FULL_FILES * scale)
     n_files = 40 if n_files is None else n_files
     if n_files < 12:
-        raise ValueError(f"n_files must be at least 12 (24+ plants every quirk), got {n_files}")
+        raise UsageError(f"--n-files {n_files}: give at least 12 (24 or more plants every quirk)")
     return n_files
 
 

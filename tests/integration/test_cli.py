@@ -109,21 +109,24 @@ def test_parquet_to_stdout_is_a_usage_error(hf_catalog):
 
 def test_bad_sql_is_a_clean_error(hf_catalog):
     result = CliRunner().invoke(main, ["query", "--catalog", str(hf_catalog), "select * from nope"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error: the SQL has to change
     assert "query failed" in result.output and "nope" in result.output
     assert "Traceback" not in result.output
     assert_error(
-        run("query", "--catalog", hf_catalog, "select * from nope"), "query failed", "nope"
+        run("query", "--catalog", hf_catalog, "select * from nope"),
+        "query failed",
+        "nope",
+        exit_code=2,
     )
 
 
 def test_missing_catalog_says_what_to_do(tmp_path):
     result = CliRunner().invoke(main, ["views", "--catalog", str(tmp_path / "none")])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error: --catalog names no catalog
     assert "seamless-catalog ingest" in result.output
     none = tmp_path / "none"
     for command in ("views", "stats"):
-        line = assert_error(run(command, "--catalog", none), f"no catalog at {none}")
+        line = assert_error(run(command, "--catalog", none), f"no catalog at {none}", exit_code=2)
         assert f"run `seamless-catalog ingest --catalog {none}`" in line
     assert not none.exists()
 
@@ -143,7 +146,8 @@ def test_views_lists_every_view_file(hf_catalog):
     out = _run("views", "--catalog", str(hf_catalog)).output
     for vf in view_files():
         assert any(line.split()[0] == vf.name for line in out.splitlines())
-    listed = [tuple(line.split(None, 1)) for line in out.splitlines()]
+    views = [line for line in out.splitlines() if not line.startswith(" ")]  # then its columns
+    listed = [tuple(line.split(None, 1)) for line in views]
     assert listed == [(vf.name, vf.description) for vf in view_files()]
 
 
@@ -208,9 +212,9 @@ def test_query_cannot_write_or_read_outside_the_catalog(hf_catalog, tmp_path, sq
     before = sorted(p.name for p in hf_catalog.rglob("*"))
     manifest = snapshots.read_manifest(hf_catalog)
     result = CliRunner().invoke(main, ["query", "--catalog", str(hf_catalog), sql])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 2, result.output  # refused: a usage error
     assert "Error:" in result.output and "Traceback" not in result.output
-    assert_error(result)
+    assert_error(result, exit_code=2)
     assert sorted(p.name for p in hf_catalog.rglob("*")) == before
     assert snapshots.read_manifest(hf_catalog) == manifest
     assert not list(tmp_path.iterdir())

@@ -200,6 +200,117 @@ def test_command_binds_loopback_and_has_an_example(tmp_path):
     examples = [parse_example(argv) for argv in example_commands(help_text)]
     assert ("dashboard",) in examples  # (every line parses: see test_cli)
     result = CliRunner().invoke(main, ["dashboard", "--catalog", str(tmp_path / "none")])
-    assert result.exit_code == 1 and "no catalog" in result.output
-    assert_error(run("dashboard", "--catalog", tmp_path / "none"), f"no catalog at {tmp_path}")
+    assert result.exit_code == 2 and "no catalog" in result.output
+    assert_error(
+        run("dashboard", "--catalog", tmp_path / "none"), f"no catalog at {tmp_path}", exit_code=2
+    )
     assert not (tmp_path / "none").exists()
+
+
+# ----------------------------------------------------------------- issue 14: one of everything
+
+
+def test_overview_counts_participants_as_stats_does(app, hf_catalog):
+    from seamless_catalog import stats
+    from seamless_catalog.catalog import Catalog
+
+    with Catalog.open(hf_catalog) as cat:
+        totals = stats.compute(cat).totals
+        rows = cat.value("select count(*) from participants")
+    assert rows != totals["participants"]  # the release lists people without files
+    at = ok(app("Overview"))
+    metrics = {m.label: m.value for m in at.metric}
+    for name in ("files", "interactions", "sessions", "participants"):
+        assert metrics[name] == str(totals[name]), (name, metrics[name], totals[name])
+
+
+def _colours(spec, found: dict) -> None:
+    """Every colour scale of a Vega-Lite spec: colour -> {(field, value)}."""
+    if isinstance(spec, dict):
+        enc = spec.get("color")
+        if isinstance(enc, dict) and "field" in enc and "scale" in enc:
+            scale = enc["scale"]
+            for value, colour in zip(scale.get("domain", []), scale.get("range", [])):
+                found.setdefault(colour, set()).add((enc["field"], value))
+        for v in spec.values():
+            _colours(v, found)
+    elif isinstance(spec, list):
+        for v in spec:
+            _colours(v, found)
+
+
+def test_one_colour_means_one_value_of_one_dimension(app, hf_catalog):
+    import json
+
+    specs = [json.loads(c.proto.spec) for c in ok(app("Overview")).get("vega_lite_chart")]
+    at = ok(app("Browse"))
+    specs += [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    coloured = [
+        enc
+        for spec in specs
+        for enc in [spec.get("encoding", {}).get("color")]
+        if isinstance(enc, dict) and enc.get("field") in ("label", "split")
+    ]
+    assert {e["field"] for e in coloured} == {"label", "split"}  # both dimensions are charted
+    assert all("scale" in e for e in coloured), coloured  # a fixed palette, not the default
+    found: dict = {}
+    for spec in specs:
+        _colours(spec, found)
+    # one colour per value; only "no value" (a NULL group) is the same grey everywhere
+    shared = {c: v for c, v in found.items() if len({value for _, value in v}) > 1}
+    assert not shared, shared
+
+
+def test_hours_by_vendor_keeps_a_vendor_whose_group_is_null():
+    import polars as pl
+
+    from seamless_catalog.dashboard import charts
+
+    frame = pl.DataFrame(
+        {"vendor": ["V01", "V02", "V02", "V03"], "label": ["improvised", "naturalistic", None,
+         "improvised"], "hours": [0.5, None, 0.2, None]}
+    )  # fmt: skip
+    chart = charts.bars(frame, "vendor", "hours", "label", "Hours by vendor")
+    data = chart.data
+    assert sorted(set(data["vendor"])) == ["V01", "V02", "V03"]
+    assert data["hours"].null_count() == 0 and data["label"].null_count() == 0
+    assert charts.UNKNOWN in set(data["label"])
+
+
+def test_a_run_where_every_file_fails_shows_delivered_and_failed_apart(app, release, tmp_path):
+    import shutil
+
+    mirror = tmp_path / "hf"
+    shutil.copytree(release / "hf", mirror)
+    at = app("Download")
+    at.text_input(key="dl_to").set_value(str(tmp_path / "out"))
+    at.text_input(key="dl_source").set_value(str(mirror))
+    at.number_input(key="dl_n").set_value(1)
+    at.multiselect(key="dl_modalities").set_value(["json", "wav"])
+    at = ok(at.run())
+    at = ok(at.button(key="dl_plan").click().run())
+    for tar in mirror.rglob("*.tar"):  # the source goes away between the plan and the run
+        tar.unlink()
+    at = at.button(key="dl_run").click().run()
+    assert not at.exception
+    bars = at.get("progress")
+    assert bars, "no progress bar"
+    last = bars[-1].proto
+    assert last.value == 0, last  # nothing delivered: not a full bar
+    assert "0 of 4 files delivered, 4 failed" in last.text, last.text
+    assert at.error and "0 delivered" in at.error[0].value
+
+
+def test_download_counts_in_samples_and_files_with_totals_first(app, tmp_path):
+    at = app("Download")
+    at.text_input(key="dl_to").set_value(str(tmp_path / "out"))
+    at.number_input(key="dl_n").set_value(1)
+    at.multiselect(key="dl_modalities").set_value(["json", "wav"])
+    at = ok(at.run())
+    caption = next(c.value for c in at.caption if "selected" in c.value)
+    assert caption.startswith("2 samples (file ids) selected"), caption
+    at = ok(at.button(key="dl_plan").click().run())
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["samples to fetch"] == "2" and metrics["files to fetch"] == "4"
+    headline = at.markdown[0].value
+    assert "2 samples, 4 files" in headline and ("kB" in headline or "MB" in headline), headline

@@ -5,7 +5,6 @@ the catalog (or what was delivered) unchanged, nothing written outside."""
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import shutil
@@ -23,50 +22,12 @@ from seamless_catalog.materialize.running.receipts import last_receipt, read_rec
 from seamless_catalog.store import snapshots
 from tests.cli_contract import assert_error, assert_failures_reported, run
 from tests.containment import Contained, tree_digest
+from tests.fakes.disk import read_only, small_disk
 
 pytestmark = pytest.mark.slow  # a full ingest or materialize per disk fault, tmpfs mounts
 
 SQL = "select file_id from files where file_id in (select file_id from raw.members)\n" \
     "order by file_id limit 4"  # fmt: skip
-
-
-def _mount(*args: str) -> bool:
-    if os.geteuid() != 0 or not shutil.which("mount"):
-        return False
-    return subprocess.run(["mount", *args], capture_output=True).returncode == 0
-
-
-@contextlib.contextmanager
-def small_disk(path: Path, size: str):
-    path.mkdir(parents=True, exist_ok=True)
-    if not _mount("-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)):
-        pytest.skip("cannot mount a tmpfs here (needs root); the simulated cases still run")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
-
-
-@contextlib.contextmanager
-def read_only(path: Path):
-    """``path`` read-only: a read-only bind mount as root (chmod binds nobody), else chmod."""
-    if os.geteuid() == 0:
-        if not _mount("--bind", str(path), str(path)):
-            pytest.skip("cannot bind-mount here")
-        if not _mount("-o", "remount,bind,ro", str(path)):
-            subprocess.run(["umount", "-l", str(path)], check=False)
-            pytest.skip("cannot remount read-only here")
-        try:
-            yield path
-        finally:
-            subprocess.run(["umount", "-l", str(path)], check=False)
-    else:
-        mode = path.stat().st_mode
-        path.chmod(0o555)
-        try:
-            yield path
-        finally:
-            path.chmod(mode)
 
 
 class FullFile:

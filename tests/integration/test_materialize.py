@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from seamless_catalog.cli import main
 from seamless_catalog.cli.format import plan_totals
-from seamless_catalog.errors import InvalidId, UsageError
+from seamless_catalog.errors import MalformedKeys, UsageError
 from seamless_catalog.materialize import materialize
 from seamless_catalog.materialize.running.receipts import read_receipt
 from seamless_catalog.materialize.running.write import PartFile, VerifyError
@@ -199,7 +199,7 @@ def test_selection_by_interaction_session_pairs_and_files(hf_catalog, release, t
     pq.write_table(pa.table({"file_id": [pair[2]]}), tmp_path / "s.parquet")
     got = materialize(hf_catalog, selection=tmp_path / "s.parquet", **kw).plan.items
     assert {i.file_id for i in got} == {pair[2]}
-    with pytest.raises(InvalidId):
+    with pytest.raises(MalformedKeys, match="etc/passwd"):  # a usage error, before any path
         materialize(hf_catalog, sql="select '../../etc/passwd' as file_id", **kw)
     with pytest.raises(UsageError):
         materialize(hf_catalog, sql="select 1 as x", **kw)

@@ -28,6 +28,7 @@ class MaterializeResult:
     plan_id: str | None = None
     shard: tuple[int, int] | None = None
     partial: list[PartialArchive] = field(default_factory=list)  # archive folders part-filled
+    unknown: tuple[str, ...] = ()  # every selected key the catalog does not know (named)
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -38,7 +39,7 @@ class MaterializeResult:
 
     @property
     def ok(self) -> bool:
-        return not self.failures
+        return not self.failures and not self.unknown
 
 
 def settle(plan: Plan, to: Path) -> Plan:
