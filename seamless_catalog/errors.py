@@ -25,6 +25,18 @@ class UsageError(CatalogError, ValueError):
     exit_code = 2
 
 
+class ExtraMissing(UsageError, ImportError):
+    """An optional part of the package is needed and its extra is not installed."""
+
+    def __init__(self, what: str, extra: str, module: str) -> None:
+        super().__init__(
+            f"{what} needs {module}, which is not installed: "
+            f"pip install 'seamless-catalog[{extra}]'"
+        )
+        self.extra = extra
+        self.module = module
+
+
 class CatalogNotFound(CatalogError, FileNotFoundError):
     def __init__(self, path: object) -> None:
         super().__init__(
