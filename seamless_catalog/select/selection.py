@@ -56,7 +56,8 @@ def expand_sql(key: str, pairs: bool, source: str = SELECTION_TABLE) -> str:
     return f"select {_FILE_COLUMNS} from files f where {match} order by f.file_id"
 
 
-def _load_file(cat: CatalogDB, path: Path) -> None:
+def load_file(cat: CatalogDB, path: Path) -> None:
+    """A selection file (Parquet, CSV, or a text file of ids) as the temp table ``_selection``."""
     if not path.is_file():
         raise SourceNotFound(path, "the selection file does not exist")
     suffix = path.suffix.lower()
@@ -111,7 +112,7 @@ def select(
     elif ids is not None:
         _load_ids(cat, ids)
     else:
-        _load_file(cat, Path(selection))
+        load_file(cat, Path(selection))
     columns = [r[0] for r in cat.sql(f"describe {SELECTION_TABLE}").fetchall()]
     key = key_column(columns)
     quoted = quote_ident(key)
