@@ -4,7 +4,7 @@
     python scripts/bench_engines.py --quick      # 12 small files, one round: checks it runs
 
 What is measured: the release of ``bench_materialize.py`` (mp4 members padded so that
-throughput is measurable) as Hub tars. ``tests.hub_server.HubServer`` answers ``/resolve`` in
+throughput is measurable) as Hub tars. ``tests.fakes.hub.HubServer`` answers ``/resolve`` in
 this process and counts the resolves; its 302 points at **nginx**, which serves the tar bytes
 (without nginx, at the Hub server's own CDN endpoint, in this process: then say so). One plan
 file (``materialize plan``) is run with ``run_plan(engine=..., shards=N)`` into a fresh
@@ -95,7 +95,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     from seamless_catalog import config
     from seamless_catalog.materialize import make_plan, read_plan, run_plan
-    from tests.hub_server import HubServer
+    from tests.fakes.hub import HubServer
 
     n_files = 12 if args.quick else args.n_files
     mp4_bytes = int((0.25 if args.quick else args.mp4_mb) * 1e6)

@@ -7,7 +7,7 @@
 What is measured (one generated release with media, mp4 members padded with an MP4 ``free``
 box so that throughput is measurable; the catalog is ingested from the padded tars):
 
-  tar     the Hub layout. ``tests.hub_server.HubServer`` answers the Hub API and ``/resolve``;
+  tar     the Hub layout. ``tests.fakes.hub.HubServer`` answers the Hub API and ``/resolve``;
           its 302 points at **nginx** (sendfile on, tcp_nodelay on), which serves the tars.
           ours:  materialize(source="hf://datasets/...", all four modalities): one resolve per
                  tar, then one ranged GET per sample (its json+mp4+npz+wav members).
@@ -248,7 +248,7 @@ class Nginx(LocalServer):
 def hub_to_nginx(root: Path, www: Path, nginx_base: str):
     """The test Hub server over ``root``, whose LFS redirects point at nginx."""
     sys.path.insert(0, str(ROOT))
-    from tests.hub_server import HubServer
+    from tests.fakes.hub import HubServer
 
     def served(sha: str) -> str:  # where nginx serves an LFS object, under www
         return f"repos/{sha[:2]}/{sha[2:4]}/{sha}"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install what the materialize benchmark compares against (idempotent; Debian/Ubuntu).
-# tests/test_benchmarks.py skips the nginx part when nginx is absent.
+# tests/integration/test_benchmarks.py skips the nginx part when nginx is absent.
 set -eu
 need=""
 command -v nginx >/dev/null 2>&1 || need="$need nginx"

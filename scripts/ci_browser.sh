@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What tests/test_dashboard_browser.py needs on a fresh Debian machine: Debian's Chromium
+# What tests/integration/test_dashboard_browser.py needs on a fresh Debian machine: Debian's Chromium
 # and the Python packages of the dashboard extra plus Playwright's client (no browser
 # download: the test launches /usr/bin/chromium). Idempotent; skips what is present.
 set -euo pipefail

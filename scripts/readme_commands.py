@@ -1,6 +1,6 @@
 """Print the Nth command of README.md's "Quick start" section (1: set-up, 2: tests).
 
-Used by .ci/run and tests/test_readme.py, so the README's commands are the ones that run.
+Used by .ci/run and tests/integration/test_docs.py, so the README's commands are the ones that run.
 """
 
 from __future__ import annotations

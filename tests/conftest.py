@@ -7,11 +7,15 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-REAL = SHARED / "data" / "real"
+from tests.paths import REAL
 
 os.environ.setdefault("SEAMLESS_CATALOG_PROGRESS", "0")
+
+# helpers with asserts, rewritten like test modules so that their failures show the values
+pytest.register_assert_rewrite("tests.cli_contract", "tests.containment", "tests.fakes")
+# the fakes' fixtures (tests/fakes/fixtures.py), for every test; registered here, before any
+# test module imports the fakes, so that they are rewritten too
+pytest_plugins = ("tests.fakes.fixtures",)
 
 
 @pytest.fixture(scope="session")
@@ -55,7 +59,7 @@ def _containment(request, tmp_path_factory, monkeypatch):
     """Tests named in ``containment.CONTAINED`` run in an empty working directory, with a
     sentinel directory beside theirs; neither, nor the release or the shared catalog, may
     change (their own ``tmp_path`` may: that is where they write)."""
-    from .containment import CONTAINED, Contained
+    from tests.containment import CONTAINED, Contained
 
     if not request.node.nodeid.startswith(CONTAINED):
         yield

@@ -11,39 +11,44 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from pathlib import Path
 
 # existing tests wrapped by conftest.py (anything may change under their own tmp_path)
 CONTAINED = (
-    "tests/test_materialize.py::",
-    "tests/test_atomic.py::test_kill_9",
-    "tests/test_bad_inputs.py::",
-    "tests/test_cli.py::",
+    "tests/integration/test_materialize.py::",
+    "tests/integration/test_atomic.py::test_kill_9",
+    "tests/integration/test_bad_inputs.py::",
+    "tests/integration/test_cli.py::",
 )
 
 
 def tree_digest(root: Path, *, content: bool, skip: tuple[Path, ...] = ()) -> dict[str, str]:
-    """relative path -> sha256 (``content``) or size:mtime; symlinks by target, dirs too."""
+    """relative path -> sha256 (``content``) or size:mtime; symlinks by target, dirs too.
+
+    One ``lstat`` per entry, and paths resolved only when there is something to skip: every
+    contained test digests the release (a thousand files) twice."""
     out: dict[str, str] = {}
     if not root.exists():
         return out
     skip_resolved = {p.resolve() for p in skip}
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
-        dirnames[:] = [d for d in dirnames if (here / d).resolve() not in skip_resolved]
+        if skip_resolved:
+            dirnames[:] = [d for d in dirnames if (here / d).resolve() not in skip_resolved]
         for name in dirnames + filenames:
             p = here / name
-            rel = p.relative_to(root).as_posix()
-            if p.resolve() in skip_resolved:
+            if skip_resolved and p.resolve() in skip_resolved:
                 continue
-            if p.is_symlink():
+            rel = p.relative_to(root).as_posix()
+            st = os.lstat(p)
+            if stat.S_ISLNK(st.st_mode):
                 out[rel] = "-> " + os.readlink(p)
-            elif p.is_dir():
+            elif stat.S_ISDIR(st.st_mode):
                 out[rel] = "dir"
             elif content:
                 out[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
             else:
-                st = p.stat()
                 out[rel] = f"{st.st_size}:{st.st_mtime_ns}"
     return out
 

@@ -12,15 +12,16 @@ from . import output
 from .format import format_ingest, format_stats
 from .options import catalog_option, format_option, output_option
 
+# \b: click would re-wrap the lines of an epilog into one paragraph
 INGEST_EXAMPLES = """
+\b
 Example:
-
   seamless-catalog ingest --catalog cat --filelist filelist.csv --assets assets/ hf/
   seamless-catalog ingest --catalog cat ~/seamless/improvised/dev   # a local tree
 """
 QUERY_EXAMPLES = """
+\b
 Example:
-
   seamless-catalog query --catalog cat "select * from pairs where relationship = 'familiar' limit 5"
   seamless-catalog query --catalog cat "select * from turn_taking" --format parquet -o tt.parquet
 """

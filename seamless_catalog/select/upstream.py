@@ -32,6 +32,16 @@ def _params(label: str | None, split: str | None, **more: Any) -> dict[str, Any]
     return {"label": label, "split": split, **more}
 
 
+def _draw_params(label, split, keys, seed: int, n: int, **more: Any) -> dict[str, Any]:
+    """The parameters of a draw: the given ``keys``, else ``n`` units in the order of ``seed``."""
+    params = _params(label, split, **more)
+    if keys is not None:
+        params["keys"] = list(keys)
+    else:
+        params.update(seed=str(seed), n=n)
+    return params
+
+
 def random_file_ids_sql() -> str:
     return (
         f"select file_id from files where {_FILTER}\n"
@@ -69,11 +79,7 @@ def interaction_pairs(
     """(file_id_a, file_id_b) of ``n`` random pairs, or of the pairs of ``interaction_keys``
     (every one of them that is a pair, in key order: a singleton interaction has no pair)."""
     by_keys = interaction_keys is not None
-    params = _params(label, split)
-    if by_keys:
-        params["keys"] = list(interaction_keys)
-    else:
-        params.update(seed=str(seed), n=n)
+    params = _draw_params(label, split, interaction_keys, seed, n)
     rows = cat.sql(interaction_pairs_sql(by_keys), params).fetchall()
     return [(a, b) for _, a, b in rows]
 
@@ -115,11 +121,7 @@ def session_groups(
     """session_key -> the file ids of its whole interactions (the first
     ``interactions_per_session`` interactions by key when given)."""
     by_keys = session_keys is not None
-    params = _params(label, split, per_session=interactions_per_session)
-    if by_keys:
-        params["keys"] = list(session_keys)
-    else:
-        params.update(seed=str(seed), n=n)
+    params = _draw_params(label, split, session_keys, seed, n, per_session=interactions_per_session)
     groups: dict[str, list[str]] = {}
     for session, _, file_id in cat.sql(session_groups_sql(by_keys), params).fetchall():
         groups.setdefault(session, []).append(file_id)

@@ -1,0 +1,1 @@
+"""Tests of whole runs: ingests, materializes, servers, CLI processes, kills, the dashboard."""

@@ -1,0 +1,1 @@
+"""Fast tests of single parts: parsers, readers, probes, schemas, views on small inputs."""
