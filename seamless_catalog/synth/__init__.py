@@ -75,6 +75,7 @@ def generate(
     durations: str | None = None,
     video: str | None = None,
     video_kbps: int | None = None,
+    smplh_240hz: bool = False,
 ) -> SynthRelease:
     """Write a synthetic release under ``out`` and return its summary.
 
@@ -98,6 +99,9 @@ def generate(
             h264 when PyAV is installed, else stub with a warning; asking for h264 without
             PyAV raises :class:`~seamless_catalog.errors.ExtraMissing`.
         video_kbps: a constant video bitrate (realistic: 4700); default small CRF-coded files.
+        smplh_240hz: plant upstream issue #34 in one pair: SMPL-H arrays with 8x the frames
+            (240 Hz) while wav, mp4 and the other groups agree on 30 Hz (``quirks["smplh_240hz"]``;
+            the catalog's ``frame_rates`` view flags them). Off by default.
 
     Also writes ``filelist.csv``, ``assets/*.csv``, ``truth.csv`` (per-file facts) and
     ``release.json`` (seed, parameters, counts, and the file_ids where each quirk was planted).
@@ -115,7 +119,7 @@ def generate(
     options = _media_options(video, video_kbps, metadata_only)
     target = target_files(n_files, scale)
     out = Path(out)
-    plan = build_plan(target, seed, durations)
+    plan = build_plan(target, seed, durations, smplh_240hz)
     dirs = {name: (out / name if name in layouts else None) for name in LAYOUTS}
     write_filelist(out / "filelist.csv", plan.files, filelist_columns)
     write_assets(out / "assets", plan)
@@ -126,7 +130,7 @@ def generate(
         "n_files": n_files, "scale": scale, "target_files": target, "layouts": list(layouts),
         "metadata_only": metadata_only, "filelist_columns": filelist_columns,
         "durations": durations, "video": None if metadata_only else options.video,
-        "video_kbps": video_kbps,
+        "video_kbps": video_kbps, "smplh_240hz": smplh_240hz,
     }  # fmt: skip
     counts = release_counts(plan)
     _write_json(out / "release.json", _release_doc(plan, params, counts, dirs))
@@ -192,7 +196,7 @@ def _truth_row(sample: Sample, on_hub: bool) -> list[str]:
     noisy = sum(isinstance(t, float) and t != round(t, 3) for t in times)
     rec = sample.rec
     fps = "29.97" if rec.ntsc else "30"
-    smplh = sample.n_frames * rec.smplh_hz // 30 if rec.smplh_hz else sample.n_frames
+    smplh = sample.n_frames * rec.smplh_rate_multiple
     facts = (
         rec.duration_ms, sample.n_frames, sample.n_video_frames,
         len(sample.doc["metadata:vad"]), len(segments), len(words), nulls, ints, noisy,

@@ -72,7 +72,7 @@ class FileRec:
     zero_start_side: int = -1  # the side whose VAD opens at an integer 0 (pair-level)
     moov_first: bool = True  # mp4 moov before the mdat (else after it)
     truncated_mp4: bool = False  # the mp4 is cut short inside its mdat
-    smplh_hz: int = 0  # the smplh group's frame rate when it is not the video's (240: #34)
+    smplh_rate_multiple: int = 1  # > 1: SMPL-H arrays with that many times the frames (#34)
 
     @property
     def ntsc(self) -> bool:

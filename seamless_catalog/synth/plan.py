@@ -18,6 +18,7 @@ MAX_MS = 600_000
 # ~23 s: full-length float32 wav costs 192 kB a second). Conversational timing (IPUs, gaps,
 # overlaps) is the same in both; only whole-recording lengths are scaled.
 DURATIONS = {"real": 1.0, "short": 0.1}
+SMPLH_240HZ = 8  # upstream issue #34: SMPL-H frame counts of 8 x 30 Hz in six V01 recordings
 
 
 def target_files(n_files: int | None, scale: float | None) -> int:
@@ -34,7 +35,9 @@ def target_files(n_files: int | None, scale: float | None) -> int:
     return n_files
 
 
-def build_plan(n_files: int, seed: int, durations: str = "real") -> Plan:
+def build_plan(
+    n_files: int, seed: int, durations: str = "real", smplh_240hz: bool = False
+) -> Plan:
     if durations not in DURATIONS:
         raise ValueError(f"durations must be one of {sorted(DURATIONS)}, got {durations!r}")
     time_scale = DURATIONS[durations]
@@ -44,6 +47,8 @@ def build_plan(n_files: int, seed: int, durations: str = "real") -> Plan:
     sessions, planner = make_sessions(rng, n_sessions)
     interactions = make_interactions(rng, sessions, prompts, n_files, time_scale)
     _plant_file_quirks(interactions, time_scale)
+    if smplh_240hz:
+        _plant_smplh_240hz(interactions)
     archives = pack.pack(rng, interactions)
     pack.plant_strays(rng, archives, n_files)
     people = sorted(
@@ -57,8 +62,26 @@ def build_plan(n_files: int, seed: int, durations: str = "real") -> Plan:
         seed, prompts, people, sessions, files, archives, orphan_people, orphan_sessions, {},
         time_scale,
     )  # fmt: skip
-    plan.quirks = collect_quirks(plan, interactions)
+    plan.quirks = collect_quirks(plan, interactions)  # smplh_240hz: the planted pair, if any
     return plan
+
+
+def _plant_smplh_240hz(interactions: list[Interaction]) -> list[str]:
+    """Give both sides of one recorded pair (a V01 one when there is one) SMPL-H arrays with 8x
+    the frames while wav, mp4 and the other groups stay at 30 Hz; their file_ids.
+
+    Off by default: the real release has six such files in 129,370, and every other test
+    expects one frame count per file."""
+    pairs = [
+        i for i in interactions
+        if len(i.files) == 2 and not any(r.placeholder or r.duration_ms == 0 for r in i.files)
+    ]  # fmt: skip
+    if not pairs:
+        return []
+    inter = next((i for i in reversed(pairs) if i.session.vendor == "V01"), pairs[-1])
+    for rec in inter.files:
+        rec.smplh_rate_multiple = SMPLH_240HZ
+    return sorted(r.file_id for r in inter.files)
 
 
 def _plant_file_quirks(interactions: list[Interaction], time_scale: float = 1.0) -> None:
@@ -94,9 +117,8 @@ def _plant_annotations(interactions: list[Interaction]) -> None:
 
 
 def _plant_media_quirks(files: list[FileRec]) -> None:
-    """Both moov placements (alternating in file_id order), one mp4 cut short inside its
-    mdat (moov first, so it keeps its duration, as 7 real files do), and one file whose
-    SMPL-H frames run at 240 Hz beside 30 Hz video (upstream issue #34; a V01 file there)."""
+    """Both moov placements (alternating in file_id order) and one mp4 cut short inside its
+    mdat (moov first, so it keeps its duration, as 7 real files do)."""
     for i, rec in enumerate(files):
         rec.moov_first = i % 2 == 0
     plain = [
@@ -108,10 +130,6 @@ def _plant_media_quirks(files: list[FileRec]) -> None:
         return
     cut = plain[len(plain) // 2]
     cut.truncated_mp4 = cut.moov_first = True
-    rest = [r for r in plain if r is not cut]
-    fast = next((r for r in rest if r.file_id.startswith("V01")), rest[0] if rest else None)
-    if fast is not None:
-        fast.smplh_hz = 240
 
 
 def _reset(rec: FileRec) -> None:
@@ -190,7 +208,7 @@ def _file_flag_quirks(plan: Plan, q: dict[str, list[str]]) -> None:
         "mp4_moov_first": lambda r: r.moov_first and not r.placeholder,
         "mp4_moov_at_end": lambda r: not r.moov_first and not r.placeholder,
         "truncated_mp4": lambda r: r.truncated_mp4,
-        "smplh_240hz": lambda r: r.smplh_hz == 240,
+        "smplh_240hz": lambda r: r.smplh_rate_multiple > 1,
         "video_29_97_fps": lambda r: r.ntsc and not r.placeholder,
     }
     for name, test in flags.items():

@@ -47,7 +47,7 @@ def render(
     n_video = 0 if rec.placeholder else max(1, frames + rng.randint(-3, 5))
     gop = rng.choice(GOPS)
     array_seed = zlib.crc32(f"{seed}:{rec.file_id}".encode())
-    smplh_n = frames * rec.smplh_hz // 30 if rec.smplh_hz else None
+    smplh_n = frames * rec.smplh_rate_multiple if rec.smplh_rate_multiple > 1 else None
     arrays = media.feature_arrays(frames, rec.movement, array_seed, smplh_n)
     npy = {key: media.npy_bytes(a) for key, a in arrays.items()}
     members["mp4"] = _mp4(rec, n_video, gop, options)

@@ -10,7 +10,7 @@ import pytest
 
 from seamless_catalog.catalog import Catalog
 from seamless_catalog.ingestion.pipeline import ingest
-from tests.unit.test_filelist_parse import BAD_ROWS, GOOD, HEADER8
+from tests.unit.test_filelist_parse import BAD_ROWS, GOOD, HEADER8, QUOTED_NEWLINE
 
 pytestmark = pytest.mark.slow  # a full ingest per case (13); the parser's own run in unit/
 
@@ -82,18 +82,7 @@ def test_bad_rows_are_quarantined_with_line_and_the_rest_kept(tmp_path, bad, rea
 
 
 def test_quoted_field_with_newline_keeps_line_numbers(tmp_path):
-    text = (
-        "\n".join(
-            [
-                HEADER8,
-                '"V00_S0809_I00000582_P0947",improvised,dev,0,3,1,0,1',
-                '"bad\nid",improvised,dev,0,3,1,0,1',
-                GOOD[2],
-            ]
-        )
-        + "\n"
-    )
-    result, cat = _ingest(tmp_path, text)
+    result, cat = _ingest(tmp_path, QUOTED_NEWLINE)
     assert result.n_errors == 1
     assert cat.value("select location from raw.ingest_issues").endswith(":3")
     assert cat.value("select filelist_line from raw.files where file_id like 'V03%'") == 5

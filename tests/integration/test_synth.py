@@ -50,7 +50,8 @@ MOVEMENT_KEYS = {
 # --------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="session")
 def rel(tmp_path_factory):
-    return generate(tmp_path_factory.mktemp("synth") / "a", n_files=N_FILES, seed=0)
+    out = tmp_path_factory.mktemp("synth") / "a"
+    return generate(out, n_files=N_FILES, seed=0, smplh_240hz=True)
 
 
 @pytest.fixture(scope="session")
@@ -344,7 +345,7 @@ def test_mp4_decodes_to_indexed_frames(rel, rows, truth, meta):
     """H.264 that PyAV decodes: every frame spells its index, the GOP is 1-2 s, both moov
     placements occur, V03 runs at 29.97 fps, and a truncated file keeps its moov."""
     av = pytest.importorskip("av", reason="the [video] extra (PyAV) is not installed")
-    from .media_helpers import decoded_indices, keyframes, top_boxes
+    from tests.media_helpers import decoded_indices, keyframes, top_boxes
 
     q = meta["quirks"]
     placements = set()

@@ -31,6 +31,19 @@ BAD_ROWS = [
     ("V00_S0809_I00000582_P0947,improvised,test,0,3,1,0,1", "duplicate file_id"),
 ]
 
+# The second data row's file_id holds a newline inside quotes: one record over lines 3-4.
+QUOTED_NEWLINE = (
+    "\n".join(
+        [
+            HEADER8,
+            '"V00_S0809_I00000582_P0947",improvised,dev,0,3,1,0,1',
+            '"bad\nid",improvised,dev,0,3,1,0,1',
+            GOOD[2],
+        ]
+    )
+    + "\n"
+)
+
 
 def _parse(text: str) -> tuple[list[dict], list[dict]]:
     """The ``files`` rows (by file_id) and the ``ingest_issues`` rows the parser adds."""
@@ -98,17 +111,7 @@ def test_a_bad_row_is_an_issue_at_its_line_and_the_rest_is_kept(bad, reason):
 
 
 def test_a_quoted_field_with_a_newline_keeps_line_numbers():
-    files, issues = _parse(
-        "\n".join(
-            [
-                HEADER8,
-                '"V00_S0809_I00000582_P0947",improvised,dev,0,3,1,0,1',
-                '"bad\nid",improvised,dev,0,3,1,0,1',
-                GOOD[2],
-            ]
-        )
-        + "\n"
-    )
+    files, issues = _parse(QUOTED_NEWLINE)
     assert [i["location"] for i in issues] == ["in/filelist.csv:3"]
     assert [(r["file_id"], r["filelist_line"]) for r in files] == [
         ("V00_S0809_I00000582_P0947", 2),

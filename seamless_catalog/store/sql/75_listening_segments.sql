@@ -1,0 +1,67 @@
+-- listening_segments: stretches where one side listens: the partner holds the floor (a floor segment of floor_ipus: the partner's IPUs with their own pauses filled) and the listener has no IPU, at least listen_min_ms=2500 long (after the public code on this dataset that takes gaps of 2.5 s or more between the listener's transcript segments), clipped to the listener's recording when its duration is known; any vocalisation of the listener (a backchannel too) ends a stretch; file_id = the listener, partner_file_id = the speaker; VAD-based (ipu_bridge_ms=200, vad_pad_ms=30)
+create or replace view listening_segments as
+with floors as (
+    select distinct interaction_key, file_id, partner_file_id, floor_start_ms, floor_end_ms
+    from floor_ipus
+),
+
+-- per listener: +1/-1 where the partner's floor opens/closes (dp) and where the listener's
+-- own IPUs start/end (dl)
+events as (
+    select interaction_key, partner_file_id as listener, file_id as speaker,
+        floor_start_ms as t, 1 as dp, 0 as dl
+    from floors
+    union all
+    select interaction_key, partner_file_id, file_id, floor_end_ms, -1, 0 from floors
+    union all
+    select interaction_key, file_id, partner_file_id, start_ms, 0, 1 from floor_ipus
+    union all
+    select interaction_key, file_id, partner_file_id, end_ms, 0, -1 from floor_ipus
+),
+
+points as (
+    select interaction_key, listener, speaker, t, sum(dp) as dp, sum(dl) as dl
+    from events
+    group by all
+),
+
+states as (
+    select
+        *,
+        sum(dp) over w > 0 and sum(dl) over w = 0 as listening,
+        lead(t) over w as t_next
+    from points
+    window w as (partition by listener order by t rows unbounded preceding)
+),
+
+-- consecutive listening stretches between boundaries form one segment
+islands as (
+    select
+        *,
+        count(*) filter (where not listening) over (
+            partition by listener order by t rows unbounded preceding
+        ) as island
+    from states
+),
+
+segments as (
+    select interaction_key, listener, speaker, min(t) as start_ms, max(t_next) as end_ms
+    from islands
+    where listening
+    group by interaction_key, listener, speaker, island
+)
+
+select
+    s.interaction_key,
+    s.listener as file_id,
+    s.speaker as partner_file_id,
+    s.start_ms / 1000.0 as start_s,
+    least(s.end_ms, coalesce(cast(round(f.duration_s * 1000) as bigint), s.end_ms)) / 1000.0
+        as end_s,
+    'listening' as kind,
+    least(s.end_ms, coalesce(cast(round(f.duration_s * 1000) as bigint), s.end_ms))
+        - s.start_ms as duration_ms
+from segments as s
+left join files as f on f.file_id = s.listener
+where least(s.end_ms, coalesce(cast(round(f.duration_s * 1000) as bigint), s.end_ms))
+    - s.start_ms >= 2500
