@@ -25,7 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import MediaFormatError
-from .mp4 import Movie, Track
+from .mp4 import Movie, Track, parse_moov, read_moov
+from .readers import RangeReader
 
 EPS = 1e-9  # seconds: a frame exactly at start_s belongs to the window
 FTYP = b"isom" + struct.pack(">I", 512) + b"isomiso2avc1mp41"
@@ -264,3 +265,17 @@ def _trak(c: TrackCut, offsets: np.ndarray, movie: Movie) -> bytes:
 def _dinf() -> bytes:
     url = _box(b"url ", struct.pack(">I", 1))  # flags 1: the media is in this file
     return _box(b"dinf", _full(b"dref", 0, struct.pack(">I", 1), url))
+
+
+def clip(r: RangeReader, start_s: float, end_s: float) -> tuple[bytes, Cut]:
+    """The stream-copied clip of ``[start_s, end_s)`` read from ``r``: the top-level box
+    headers, the ``moov``, then one read per run of adjacent samples."""
+    _, moov = read_moov(r)
+    c = cut(parse_moov(moov), start_s, end_s)
+    parts = [c.head]
+    for offset, length in c.spans:
+        data = r.read_at(offset, length)
+        if len(data) < length:
+            raise _fail(f"samples at byte {offset} are cut off (a truncated file)")
+        parts.append(data)
+    return b"".join(parts), c

@@ -14,6 +14,7 @@ import math
 import struct
 import zipfile
 import zlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -114,3 +115,44 @@ def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
             info.compress_type, info.external_attr = zipfile.ZIP_DEFLATED, 0o644 << 16
             zf.writestr(info, npy.getvalue())
     return buf.getvalue()
+
+
+@dataclass(frozen=True)
+class NpzClip:
+    data: bytes  # the clip's npz
+    rows: dict[str, tuple[int, int]]  # key -> (first, stop) rows of the source array kept
+    fps: dict[str, float]  # feature group -> the frame rate used
+    fetched: int  # bytes of member entries read (the directory read not included)
+
+
+def clip(
+    r: RangeReader,
+    start_s: float,
+    end_s: float,
+    fps: Callable[[str], float],
+    wanted: Callable[[str], bool] = lambda key: True,
+    strides: Mapping[str, int] | None = None,
+) -> NpzClip:
+    """The rows of ``[start_s, end_s)`` of the wanted keys of the npz behind ``r``.
+
+    ``fps(group)`` is the group's frame rate (the catalog's ``frame_rates.clip_fps``, else
+    nominal); ``strides``: keys with one row per that many frames. Only the wanted members'
+    zip entries are read (adjacent ones in one read); a member is inflated whole, as zip
+    entries cannot be read from the middle."""
+    chosen = [m for m in members(r) if wanted(m.key)]
+    if not chosen:
+        raise MediaFormatError("npz", "none of the requested features is in the file")
+    arrays, rows, rates, fetched = {}, {}, {}, 0
+    for offset, length in spans(chosen):
+        data = r.read_at(offset, length)
+        fetched += len(data)
+        for m in (m for m in chosen if offset <= m.offset < offset + length):
+            a = member_array(m, memoryview(data)[m.offset - offset : m.end - offset])
+            group = m.key.split(":", 1)[0]
+            rates[group] = fps(group)
+            if a.ndim == 0:
+                raise MediaFormatError("npz", f"member {m.key!r} is a scalar, not per frame")
+            stride = (strides or {}).get(m.key, 1)
+            first, stop = frame_range(start_s, end_s, rates[group], len(a), stride)
+            arrays[m.key], rows[m.key] = a[first:stop], (first, stop)
+    return NpzClip(npz_bytes(arrays), rows, rates, fetched)

@@ -71,3 +71,16 @@ def cut(facts: WavFacts, start_s: float, end_s: float) -> WavCut:
     n = stop - first
     offset = facts.data_offset + first * facts.block_align
     return WavCut(first, n, offset, n * facts.block_align, header(facts, n))
+
+
+def clip(r: RangeReader, start_s: float, end_s: float) -> tuple[bytes, WavCut]:
+    """The clip of ``[start_s, end_s)`` read from ``r``: one small header read and one read
+    of the window's samples; the clip's bytes and where they came from."""
+    c = cut(wav_facts(r), start_s, end_s)
+    data = r.read_at(c.offset, c.length)
+    if len(data) < c.length:
+        raise MediaFormatError(
+            "wav", f"the data chunk is cut off at byte {c.offset + len(data)} of the file "
+            f"(the window needs {c.offset + c.length})",
+        )  # fmt: skip
+    return c.head + data, c
