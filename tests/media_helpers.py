@@ -7,7 +7,6 @@ index in block b, row-major, bright = 1); :func:`frame_index` reads it from a de
 from __future__ import annotations
 
 import io
-import struct
 
 import numpy as np
 
@@ -49,25 +48,3 @@ def top_boxes(data: bytes) -> list[bytes]:
         pos += size
     return out
 
-
-def wav_samples(data: bytes) -> tuple[int, int, np.ndarray]:
-    """(sample rate, channels, samples) of a RIFF/WAVE, by walking its chunks (PCM 16/32-bit or
-    IEEE float 32): the reader a user writes in ten lines, independent of the package's."""
-    assert data[:4] == b"RIFF" and data[8:12] == b"WAVE", data[:12]
-    assert int.from_bytes(data[4:8], "little") == len(data) - 8, "RIFF size"
-    pos, fmt, samples = 12, None, None
-    while pos + 8 <= len(data):
-        tag, size = data[pos : pos + 4], int.from_bytes(data[pos + 4 : pos + 8], "little")
-        body = data[pos + 8 : pos + 8 + size]
-        if tag == b"fmt ":
-            code, channels, rate = struct.unpack_from("<HHI", body)
-            bits = struct.unpack_from("<H", body, 14)[0]
-            fmt = (code, channels, rate, bits)
-        elif tag == b"data":
-            assert len(body) == size, "data chunk cut off"
-            samples = body
-        pos += 8 + size + (size & 1)
-    assert fmt is not None and samples is not None
-    code, channels, rate, bits = fmt
-    dtype = {(3, 32): "<f4", (1, 16): "<i2", (1, 32): "<i4"}[(code, bits)]
-    return rate, channels, np.frombuffer(samples, dtype).reshape(-1, channels)

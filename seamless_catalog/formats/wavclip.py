@@ -26,6 +26,7 @@ class WavCut:
     offset: int  # of the first sample's bytes in the source file
     length: int  # bytes of samples
     head: bytes  # the clip's header
+    rate: int  # samples per second
 
     @property
     def size(self) -> int:
@@ -70,7 +71,7 @@ def cut(facts: WavFacts, start_s: float, end_s: float) -> WavCut:
         )  # fmt: skip
     n = stop - first
     offset = facts.data_offset + first * facts.block_align
-    return WavCut(first, n, offset, n * facts.block_align, header(facts, n))
+    return WavCut(first, n, offset, n * facts.block_align, header(facts, n), rate)
 
 
 def clip(r: RangeReader, start_s: float, end_s: float) -> tuple[bytes, WavCut]:

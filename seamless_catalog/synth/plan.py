@@ -35,9 +35,7 @@ def target_files(n_files: int | None, scale: float | None) -> int:
     return n_files
 
 
-def build_plan(
-    n_files: int, seed: int, durations: str = "real", smplh_240hz: bool = False
-) -> Plan:
+def build_plan(n_files: int, seed: int, durations: str = "real", smplh_240hz: bool = False) -> Plan:
     if durations not in DURATIONS:
         raise ValueError(f"durations must be one of {sorted(DURATIONS)}, got {durations!r}")
     time_scale = DURATIONS[durations]

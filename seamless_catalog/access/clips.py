@@ -1,0 +1,130 @@
+"""Clips in Python, without writing files: the windows of a query, each cut by range.
+
+``Catalog.clips(sql, ...)`` selects windows (``select/windows.py``: any result with
+``file_id`` or ``interaction_key`` plus ``start_s``/``end_s``; ``pad``/``before``/``after``
+widen them), plans each modality from the same plan as a whole file (``plan_clips`` over
+``plan_files``), and cuts them one window at a time as they are iterated: the source's
+bytes of the window only (see ``materialize/running/clipcut.py``). Each :class:`Clip` holds
+the decoded :class:`~.decode.Sample` of its bytes (audio array, npz frames, the json clip's
+words and ``clip`` record) and what each modality covers. Windows that select nothing are in
+``invalid``, row by row with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import config
+from ..config import DEFAULT_SOURCE, Settings
+from ..layout import EXTENSIONS, parse_features, parse_modalities, wanted_exts
+from ..materialize.planning.clips import ClipTask, plan_clips
+from ..materialize.running.clipcut import cut_clip
+from ..remote import open_store
+from ..select.windows import InvalidWindow, Window, WindowSelection, select_windows
+from ..store.catalogdb import CatalogDB
+from .decode import Sample, decode
+
+
+@dataclass
+class Clip:
+    """One window's clips: their bytes, decoded, and what each covers."""
+
+    window: Window
+    blobs: dict[str, bytes]  # ext -> the clip file's bytes
+    sample: Sample  # the blobs decoded (audio, npz frames, json)
+    covers: dict[str, dict] = field(default_factory=dict)  # ext -> what the clip holds
+    fetched: int = 0  # bytes read from the source for this window
+    requests: int = 0
+
+    @property
+    def file_id(self) -> str:
+        return self.window.file_id
+
+    @property
+    def words(self) -> list[dict]:
+        """The json clip's words (times relative to the clip), in order."""
+        doc = self.sample.json or {}
+        return [w for seg in doc.get("metadata:transcript", []) for w in seg["words"]]
+
+
+class ClipSelection:
+    """The clips of a window selection, cut as they are iterated (in window order)."""
+
+    def __init__(
+        self,
+        cat: CatalogDB,
+        selection: WindowSelection,
+        modalities: str | tuple[str, ...] = EXTENSIONS,
+        features: str | tuple[str, ...] | None = None,
+        source: str | None = None,
+        settings: Settings | None = None,
+        exact: bool = False,
+    ) -> None:
+        self.cat = cat
+        self.selection = selection
+        self.modalities = modalities
+        self.features = parse_features(features)
+        self.source = source or DEFAULT_SOURCE
+        self.settings = settings or config.from_env()
+        self.exact = exact
+        self._store = None
+
+    @property
+    def windows(self) -> tuple[Window, ...]:
+        return self.selection.windows
+
+    @property
+    def invalid(self) -> tuple[InvalidWindow, ...]:
+        return self.selection.invalid
+
+    def __len__(self) -> int:
+        return len(self.selection)
+
+    def _open(self):
+        if self._store is None:
+            self._store = open_store(self.source, self.settings)
+        return self._store
+
+    def tasks(self) -> list[ClipTask]:
+        media = wanted_exts(parse_modalities(self.modalities)) != ("json",)
+        store = self._open() if media else None
+        return plan_clips(self.cat, store, self.windows, self.modalities)
+
+    def __iter__(self) -> Iterator[Clip]:
+        by_window: dict[int, list[ClipTask]] = {}
+        for task in self.tasks():
+            by_window.setdefault(id(task.window), []).append(task)
+        for w in self.windows:
+            yield self._cut(w, by_window.get(id(w), []))
+
+    def _cut(self, w: Window, tasks: list[ClipTask]) -> Clip:
+        blobs, covers, fetched, requests = {}, {}, 0, 0
+        store = self._store
+        for task in tasks:
+            out = cut_clip(store, task, self.features, self.exact)
+            blobs[task.ext], covers[task.ext] = out.data, out.covers
+            fetched, requests = fetched + out.fetched, requests + out.requests
+        return Clip(w, blobs, decode(w.ref, blobs, {}), covers, fetched, requests)
+
+
+def clips(
+    cat: CatalogDB,
+    sql: str | None = None,
+    *,
+    selection: str | Path | None = None,
+    pad: float = 0.0,
+    before: float | None = None,
+    after: float | None = None,
+    shard: tuple[int, int] | None = None,
+    modalities: str | tuple[str, ...] = EXTENSIONS,
+    features: str | tuple[str, ...] | None = None,
+    source: str | None = None,
+    settings: Settings | None = None,
+    exact: bool = False,
+) -> ClipSelection:
+    """The clips of the windows ``sql`` (or a ``selection`` file) selects; see the module."""
+    chosen = select_windows(cat, sql=sql, selection=selection, pad=pad, before=before,
+                            after=after, shard=shard)  # fmt: skip
+    return ClipSelection(cat, chosen, modalities, features, source, settings, exact)

@@ -1,0 +1,172 @@
+"""Clips: the windows of a selection, each modality planned as the source bytes it is cut from.
+
+A :class:`ClipTask` is one clip file (``{file_id}_t{start_ms:07d}-{end_ms:07d}.{ext}`` in its
+file's upstream folder). Its bytes come from the same plan as a whole file's
+(:func:`~.sources.plan_files`): the tar member or per-file object it is cut from, read by
+range. The json clip is made from the catalog alone (nothing is downloaded):
+
+* ``metadata:transcript``: the segments that overlap the window, each with only its words
+  that overlap it (a word ``[s, e)`` overlaps ``[start, end)`` when ``s < end`` and
+  ``e > start``); a word without times is left out (it cannot be placed) and counted;
+* ``metadata:vad`` and ``annotations:<type>``: the segments that overlap the window;
+* every time is relative to the clip's start (``t - start_s``; a segment that began before the
+  window keeps its negative start, so nothing is moved);
+* a ``clip`` record: the window (and what was asked for), the frame rate of each npz group
+  used (``frame_rates.clip_fps`` when the catalog has the view, else the nominal 30 Hz,
+  29.97 for V03) and, once cut, what each modality covers.
+
+The npz frame rule (formats/npzclip.py): frame ``i`` at ``i / fps`` s is in the clip when
+``start_s <= i / fps < end_s``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ...layout import (
+    ANNOTATION_PREFIX,
+    EXTENSIONS,
+    NPZ_GROUPS,
+    TRANSCRIPT,
+    VAD,
+    nominal_fps,
+    parse_modalities,
+    wanted_exts,
+)
+from ...remote import ObjectStore
+from ...select.windows import Window
+from ...store.catalogdb import CatalogDB
+from .items import Item
+from .sources import plan_files
+
+
+@dataclass
+class ClipTask:
+    """One clip file: its window, and where its bytes come from (``item``, of the file's plan;
+    None for the json clip, which is ``doc``)."""
+
+    window: Window
+    ext: str
+    item: Item | None = None
+    doc: dict | None = None
+    fps: dict[str, float] = field(default_factory=dict)  # npz group -> frame rate used
+    reason: str = ""  # why it cannot be made (the file's plan failed)
+
+    @property
+    def dest(self) -> str:
+        return self.window.path(self.ext)
+
+
+def clip_rates(cat: CatalogDB, file_ids: Iterable[str]) -> dict[str, dict[str, float]]:
+    """file_id -> npz group -> ``frame_rates.clip_fps`` (groups without one are left out:
+    the nominal rate applies, :func:`group_fps`)."""
+    ids = sorted(set(file_ids))
+    if not ids or "frame_rates" not in {name for name, _ in cat.views()}:
+        return {}
+    rows = cat.sql(
+        "select file_id, feature_group, clip_fps from frame_rates "
+        "where clip_fps is not null and file_id in (select unnest(?::varchar[]))",
+        [ids],
+    ).fetchall()
+    out: dict[str, dict[str, float]] = defaultdict(dict)
+    for file_id, group, fps in rows:
+        out[file_id][group] = float(fps)
+    return dict(out)
+
+
+def group_fps(file_id: str, rates: dict[str, float], group: str) -> float:
+    """The rate of ``group``'s frames in ``file_id``: the catalog's, else nominal."""
+    return rates.get(group, nominal_fps(file_id))
+
+
+def clip_doc(cat: CatalogDB, w: Window) -> dict:
+    """The json clip of ``w`` from the catalog (see the module's rules)."""
+    doc: dict = {"id": w.file_id}
+    start, end, fid = w.start_s, w.end_s, w.file_id
+    overlap = "file_id = ? and start_s < ? and end_s > ?"
+    segments = cat.sql(
+        f"select segment_idx, start_s, end_s, text from raw.transcript_segments where {overlap} "
+        "order by segment_idx",
+        [fid, end, start],
+    ).fetchall()
+    words = defaultdict(list)
+    for seg, word, s, e, score in cat.sql(
+        f"select segment_idx, word, start_s, end_s, score from raw.transcript_words "
+        f"where {overlap} order by segment_idx, word_idx",
+        [fid, end, start],
+    ).fetchall():
+        words[seg].append(_word(word, s - start, e - start, score))
+    untimed = cat.value(
+        "select count(*) from raw.transcript_words where file_id = ? and start_s is null", [fid]
+    )
+    doc[TRANSCRIPT] = [
+        {"start": s - start, "end": e - start, "transcript": text, "words": words[seg]}
+        for seg, s, e, text in segments
+    ]
+    doc[VAD] = [
+        {"start": s - start, "end": e - start}
+        for s, e in cat.sql(
+            f"select start_s, end_s from raw.vad_segments where {overlap} order by segment_idx",
+            [fid, end, start],
+        ).fetchall()
+    ]
+    for kind, text, s, e in cat.sql(
+        f"select annotation_type, text, start_s, end_s from raw.annotations where {overlap} "
+        "order by annotation_type, start_s, annotation_idx",
+        [fid, end, start],
+    ).fetchall():
+        doc.setdefault(f"{ANNOTATION_PREFIX}{kind}", []).append(
+            {"annotation": text, "start_ts": s - start, "end_ts": e - start}
+        )
+    doc["clip"] = {**w.record, "untimed_words_left_out": int(untimed or 0)}
+    return doc
+
+
+def _word(word: str, s: float, e: float, score: float | None) -> dict:
+    out = {"word": word, "start": s, "end": e}
+    if score is not None:
+        out["score"] = score
+    return out
+
+
+def plan_clips(
+    cat: CatalogDB,
+    store: ObjectStore | None,
+    windows: Iterable[Window],
+    modalities: str | tuple[str, ...] = EXTENSIONS,
+    merge: bool = True,
+) -> list[ClipTask]:
+    """One task per window and wanted extension, in window order: each media clip with the
+    item of its file's plan (``plan_files``: tar member or per-file object), the json clip
+    with its document (``store`` may be None when only json is wanted)."""
+    windows = list(windows)
+    mods = parse_modalities(modalities)
+    exts = wanted_exts(mods)
+    media = [m for m in mods if wanted_exts([m]) != ("json",)]
+    items: dict[tuple[str, str], Item] = {}
+    if media and windows:
+        if store is None:
+            raise ValueError("plan_clips needs a store for media clips")
+        refs = {w.file_id: w.ref for w in windows}
+        plan = plan_files(cat, store, [refs[k] for k in sorted(refs)], tuple(media), merge)
+        items = {(i.file_id, i.ext): i for i in plan.items}
+    rates = clip_rates(cat, (w.file_id for w in windows))
+    tasks = []
+    for w in windows:
+        fps = dict(rates.get(w.file_id, {}))
+        for ext in exts:
+            if ext == "json":
+                doc = clip_doc(cat, w)
+                doc["clip"]["npz_fps"] = {g: group_fps(w.file_id, fps, g) for g in NPZ_GROUPS}
+                tasks.append(ClipTask(w, ext, doc=doc, fps=fps))
+                continue
+            item = items.get((w.file_id, ext))
+            task = ClipTask(w, ext, item, fps=fps if ext == "npz" else {})
+            if item is None:
+                task.reason = f"{w.file_id} has no {ext} in the source"
+            elif item.state == "failed":
+                task.reason = item.reason
+            tasks.append(task)
+    return tasks
