@@ -130,3 +130,21 @@ def test_invalid_windows_are_reported_not_cut(hf_catalog, release, ids):
         (clip,) = list(chosen)
         assert set(clip.blobs) == {"json"} and clip.fetched == 0
         assert io.BytesIO(clip.blobs["json"]).read(1) == b"{"
+
+
+def test_clips_from_the_per_file_layout_fetch_only_the_wanted_features(hf_catalog, release, ids):
+    """The CDN/S3 layout: wav as one object read by range; npz as one .npy object per
+    feature, only the requested ones fetched."""
+    rows = by_id(release)
+    with Catalog.open(hf_catalog) as cat:
+        chosen = cat.clips(_sql(ids[:2]), modalities="wav,npz,json", source=str(release / "cdn"),
+                           features="smplh:body_pose,boxes_and_keypoints")  # fmt: skip
+        for clip in chosen:
+            row = rows[clip.file_id]
+            _check_wav(clip, release, row)
+            assert set(clip.sample.npz) == {"smplh:body_pose", "boxes_and_keypoints:box",
+                                            "boxes_and_keypoints:is_valid_box",
+                                            "boxes_and_keypoints:keypoints"}  # fmt: skip
+            _check_npz(clip, release, row)
+            _check_json(clip, release, row)
+            assert clip.requests == 2 + 4  # wav header + samples; one object per feature
