@@ -170,3 +170,37 @@ def test_mp4_clip_of_nothing_shown_is_an_error(mp4):
     data, _ = mp4
     with pytest.raises(MediaFormatError, match="no video frame"):
         mp4clip.clip(BytesReader(data), 10.5, 11.0)
+
+
+def _indices_ignoring_edits(data: bytes) -> list[int]:
+    """What a player that ignores edit lists shows (FFmpeg's ``ignore_editlist``)."""
+    import av
+
+    from tests.media_helpers import frame_index
+
+    with av.open(io.BytesIO(data), options={"ignore_editlist": "1"}) as c:
+        return [frame_index(f.to_ndarray(format="gray")) for f in c.decode(video=0)]
+
+
+def test_mp4_stream_copy_hides_the_preroll_with_its_edit_list(mp4):
+    data, gop = mp4
+    clip, _ = mp4clip.clip(BytesReader(data), 3.3, 4.0)
+    shown, keyframe = _expected(3.3, 4.0, gop)
+    ignoring = _indices_ignoring_edits(clip)
+    assert ignoring[0] == keyframe < shown[0]  # without the edit list: from the GOP's start
+    assert ignoring[ignoring.index(shown[0]) :][: len(shown)] == shown
+
+
+def test_mp4_exact_clip_starts_on_the_first_frame(mp4):
+    from seamless_catalog.formats import mp4exact
+    from tests.media_helpers import keyframes
+
+    data, gop = mp4
+    clip, covers = mp4exact.clip(BytesReader(data), 3.3, 4.0)
+    shown, _ = _expected(3.3, 4.0, gop)
+    indices, times = decoded_indices(clip)
+    assert indices == shown == _indices_ignoring_edits(clip)  # no pre-roll to hide
+    assert times == pytest.approx([i / 30 for i in range(len(shown))], abs=1e-3)
+    assert keyframes(clip)[0] == 0 and covers["frames"] == len(shown)
+    boxes = top_boxes(clip)
+    assert boxes.index(b"moov") < boxes.index(b"mdat")
