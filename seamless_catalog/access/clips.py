@@ -20,7 +20,7 @@ from .. import config
 from ..config import DEFAULT_SOURCE, Settings
 from ..layout import EXTENSIONS, parse_features, parse_modalities, wanted_exts
 from ..materialize.planning.clips import ClipTask, plan_clips
-from ..materialize.running.clipcut import cut_clip
+from ..materialize.running.clipcut import cut_item
 from ..remote import open_store
 from ..select.windows import InvalidWindow, Window, WindowSelection, select_windows
 from ..store.catalogdb import CatalogDB
@@ -90,7 +90,8 @@ class ClipSelection:
     def tasks(self) -> list[ClipTask]:
         media = wanted_exts(parse_modalities(self.modalities)) != ("json",)
         store = self._open() if media else None
-        return plan_clips(self.cat, store, self.windows, self.modalities)
+        return plan_clips(self.cat, store, self.windows, self.modalities, self.features,
+                          self.exact)  # fmt: skip
 
     def __iter__(self) -> Iterator[Clip]:
         by_window: dict[int, list[ClipTask]] = {}
@@ -103,7 +104,7 @@ class ClipSelection:
         blobs, covers, fetched, requests = {}, {}, 0, 0
         store = self._store
         for task in tasks:
-            out = cut_clip(store, task, self.features, self.exact)
+            out = cut_item(store, task.item)
             blobs[task.ext], covers[task.ext] = out.data, out.covers
             fetched, requests = fetched + out.fetched, requests + out.requests
         return Clip(w, blobs, decode(w.ref, blobs, {}), covers, fetched, requests)

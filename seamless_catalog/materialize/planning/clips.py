@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ...layout import (
     ANNOTATION_PREFIX,
@@ -38,25 +38,22 @@ from ...layout import (
 from ...remote import ObjectStore
 from ...select.windows import Window
 from ...store.catalogdb import CatalogDB
-from .items import Item
+from .items import CLIP, Item
 from .sources import plan_files
 
 
 @dataclass
 class ClipTask:
-    """One clip file: its window, and where its bytes come from (``item``, of the file's plan;
-    None for the json clip, which is ``doc``)."""
+    """One clip file: its window, and the item that makes it (kind ``clip``: the source item's
+    parts, ``clip`` = the window and rules; in state ``failed`` with a reason when the file's
+    plan failed)."""
 
     window: Window
-    ext: str
-    item: Item | None = None
-    doc: dict | None = None
-    fps: dict[str, float] = field(default_factory=dict)  # npz group -> frame rate used
-    reason: str = ""  # why it cannot be made (the file's plan failed)
+    item: Item
 
     @property
-    def dest(self) -> str:
-        return self.window.path(self.ext)
+    def ext(self) -> str:
+        return self.item.ext
 
 
 def clip_rates(cat: CatalogDB, file_ids: Iterable[str]) -> dict[str, dict[str, float]]:
@@ -136,16 +133,19 @@ def plan_clips(
     store: ObjectStore | None,
     windows: Iterable[Window],
     modalities: str | tuple[str, ...] = EXTENSIONS,
+    features: tuple[str, ...] | None = None,
+    exact: bool = False,
     merge: bool = True,
 ) -> list[ClipTask]:
-    """One task per window and wanted extension, in window order: each media clip with the
-    item of its file's plan (``plan_files``: tar member or per-file object), the json clip
-    with its document (``store`` may be None when only json is wanted)."""
+    """One task per window and wanted extension, in window order: each media clip made from
+    the item of its file's plan (``plan_files``: tar member or per-file object), the json
+    clip from its document (``store`` may be None when only json is wanted)."""
     windows = list(windows)
     mods = parse_modalities(modalities)
     exts = wanted_exts(mods)
     media = [m for m in mods if wanted_exts([m]) != ("json",)]
     items: dict[tuple[str, str], Item] = {}
+    uri = store.uri if store is not None else "catalog"
     if media and windows:
         if store is None:
             raise ValueError("plan_clips needs a store for media clips")
@@ -157,16 +157,28 @@ def plan_clips(
     for w in windows:
         fps = dict(rates.get(w.file_id, {}))
         for ext in exts:
+            spec = {"start_s": w.start_s, "end_s": w.end_s}
             if ext == "json":
                 doc = clip_doc(cat, w)
                 doc["clip"]["npz_fps"] = {g: group_fps(w.file_id, fps, g) for g in NPZ_GROUPS}
-                tasks.append(ClipTask(w, ext, doc=doc, fps=fps))
+                spec["doc"] = doc
+                tasks.append(ClipTask(w, _item(w, ext, uri, None, spec)))
                 continue
-            item = items.get((w.file_id, ext))
-            task = ClipTask(w, ext, item, fps=fps if ext == "npz" else {})
-            if item is None:
-                task.reason = f"{w.file_id} has no {ext} in the source"
-            elif item.state == "failed":
-                task.reason = item.reason
-            tasks.append(task)
+            src = items.get((w.file_id, ext))
+            spec["from"] = src.kind if src is not None else None
+            if ext == "npz":
+                spec.update(fps=fps, features=list(features) if features else None)
+            if ext == "mp4":
+                spec["exact"] = exact
+            item = _item(w, ext, uri, src, spec)
+            if src is None:
+                item.state, item.reason = "failed", f"{w.file_id} has no {ext} in the source"
+            elif src.state == "failed":
+                item.state, item.reason = "failed", src.reason
+            tasks.append(ClipTask(w, item))
     return tasks
+
+
+def _item(w: Window, ext: str, uri: str, src: Item | None, spec: dict) -> Item:
+    parts = src.parts if src is not None else ()
+    return Item(w.file_id, ext, f"clip:{ext}", w.path(ext), CLIP, uri, parts, clip=spec)

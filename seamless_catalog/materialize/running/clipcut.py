@@ -1,4 +1,4 @@
-"""Cut one planned clip (:class:`~..planning.clips.ClipTask`) from its source, by range.
+"""Cut one planned clip (an item of kind ``clip``, planning/clips.py) from its source, by range.
 
 The tar member or per-file object is opened as a :class:`~...formats.readers.RangeReader`
 (``store.reader`` windowed to the member) and handed to the format's cutter: wav reads its
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,88 +20,102 @@ from ...formats import mp4clip, npzclip, wavclip
 from ...formats.readers import CountingReader, RangeReader, SliceReader
 from ...layout import FRAME_STRIDE, feature_wanted
 from ...remote import ObjectStore
-from ..planning.clips import ClipTask, group_fps
-from ..planning.items import MERGE_NPZ, OBJECT
+from ..planning.clips import group_fps
+from ..planning.items import MERGE_NPZ, OBJECT, Item
 
 
 @dataclass
 class ClipOutput:
-    task: ClipTask
+    item: Item
     data: bytes
     covers: dict = field(default_factory=dict)  # what the clip holds (times in s of the source)
     fetched: int = 0  # bytes read from the source
     requests: int = 0  # ranged reads
 
 
-def source_reader(store: ObjectStore, task: ClipTask) -> RangeReader:
+@dataclass(frozen=True)
+class _Spec:
+    """An item's clip record, read once."""
+
+    file_id: str
+    start_s: float
+    end_s: float
+    fps: dict[str, float]
+    features: tuple[str, ...] | None
+    exact: bool
+
+    @classmethod
+    def of(cls, item: Item) -> _Spec:
+        c = item.clip or {}
+        features = tuple(c["features"]) if c.get("features") else None
+        return cls(item.file_id, float(c["start_s"]), float(c["end_s"]), dict(c.get("fps") or {}),
+                   features, bool(c.get("exact")))  # fmt: skip
+
+    def group_fps(self, group: str) -> float:
+        return group_fps(self.file_id, self.fps, group)
+
+    @property
+    def stem(self) -> str:
+        return f"{self.file_id} {self.start_s:.3f}-{self.end_s:.3f} s"
+
+
+def source_reader(store: ObjectStore, item: Item) -> RangeReader:
     """The bytes the clip is cut from: the tar member (a window of the tar) or the object."""
-    part = task.item.parts[0]
-    info = part.whole_object() if task.item.kind == OBJECT else None
+    part = item.parts[0]
+    info = part.whole_object() if (item.clip or {}).get("from") == OBJECT else None
     return SliceReader(store.reader(part.key, info), part.offset, part.length)
 
 
-def cut_clip(
-    store: ObjectStore | None,
-    task: ClipTask,
-    features: tuple[str, ...] | None = None,
-    exact: bool = False,
-) -> ClipOutput:
+def cut_item(store: ObjectStore | None, item: Item) -> ClipOutput:
     """The clip's bytes; :class:`SampleUnavailable` when its source is missing or unreadable."""
-    w = task.window
-    if task.ext == "json":
-        doc = task.doc or {}
-        return ClipOutput(task, json.dumps(doc, indent=4).encode(), {"start_s": w.start_s,
-                          "end_s": w.end_s})  # fmt: skip
-    if task.reason or task.item is None:
-        raise SampleUnavailable(w.file_id, task.reason or f"no {task.ext} planned")
+    spec = _Spec.of(item)
+    if item.ext == "json":
+        doc = (item.clip or {}).get("doc") or {}
+        covers = {"start_s": spec.start_s, "end_s": spec.end_s}
+        return ClipOutput(item, json.dumps(doc, indent=4).encode(), covers)
+    if item.state == "failed" or not item.parts:
+        raise SampleUnavailable(item.file_id, item.reason or f"no {item.ext} planned")
     try:
-        if task.item.kind == MERGE_NPZ:
-            return _perfile_npz(store, task, features)
-        r = CountingReader(source_reader(store, task))
-        out = _CUTTERS[task.ext](r, task, features, exact)
+        if (item.clip or {}).get("from") == MERGE_NPZ:
+            return _perfile_npz(store, item, spec)
+        r = CountingReader(source_reader(store, item))
+        out = _CUTTERS[item.ext](r, spec)
     except MediaFormatError as e:
-        raise SampleUnavailable(w.file_id, f"{task.ext} clip {w.stem}: {e}") from None
-    out.fetched, out.requests = r.bytes_read, r.reads
+        raise SampleUnavailable(item.file_id, f"{item.ext} clip {spec.stem}: {e}") from None
+    out.item, out.fetched, out.requests = item, r.bytes_read, r.reads
     return out
 
 
-def _wav(r: RangeReader, task: ClipTask, features, exact) -> ClipOutput:
-    data, c = wavclip.clip(r, task.window.start_s, task.window.end_s)
+def _wav(r: RangeReader, spec: _Spec) -> ClipOutput:
+    data, c = wavclip.clip(r, spec.start_s, spec.end_s)
     covers = {"start_s": c.first / c.rate, "end_s": (c.first + c.n) / c.rate, "samples": c.n,
               "sample_rate": c.rate}  # fmt: skip
-    return ClipOutput(task, data, covers)
+    return ClipOutput(None, data, covers)
 
 
-def _mp4(r: RangeReader, task: ClipTask, features, exact) -> ClipOutput:
-    w = task.window
-    if exact:
+def _mp4(r: RangeReader, spec: _Spec) -> ClipOutput:
+    if spec.exact:
         from ...formats import mp4exact
 
-        data, covers = mp4exact.clip(r, w.start_s, w.end_s)
-        return ClipOutput(task, data, covers)
-    data, c = mp4clip.clip(r, w.start_s, w.end_s)
-    covers = {"start_s": w.start_s, "end_s": w.end_s, "preroll_s": c.preroll_s,
+        data, covers = mp4exact.clip(r, spec.start_s, spec.end_s)
+        return ClipOutput(None, data, covers)
+    data, c = mp4clip.clip(r, spec.start_s, spec.end_s)
+    covers = {"start_s": spec.start_s, "end_s": spec.end_s, "preroll_s": c.preroll_s,
               "stream_copy": True}  # fmt: skip
-    return ClipOutput(task, data, covers)
+    return ClipOutput(None, data, covers)
 
 
-def _fps_of(task: ClipTask) -> Callable[[str], float]:
-    return lambda group: group_fps(task.window.file_id, task.fps, group)
+def _npz(r: RangeReader, spec: _Spec) -> ClipOutput:
+    c = npzclip.clip(r, spec.start_s, spec.end_s, spec.group_fps,
+                     lambda k: feature_wanted(k, spec.features), FRAME_STRIDE)  # fmt: skip
+    return ClipOutput(None, c.data, {"rows": c.rows, "fps": c.fps})
 
 
-def _npz(r: RangeReader, task: ClipTask, features, exact) -> ClipOutput:
-    w = task.window
-    c = npzclip.clip(r, w.start_s, w.end_s, _fps_of(task),
-                     lambda k: feature_wanted(k, features), FRAME_STRIDE)  # fmt: skip
-    return ClipOutput(task, c.data, {"rows": c.rows, "fps": c.fps})
-
-
-def _perfile_npz(store: ObjectStore, task: ClipTask, features) -> ClipOutput:
+def _perfile_npz(store: ObjectStore, item: Item, spec: _Spec) -> ClipOutput:
     """Per-file layout: each wanted feature is its own ``.npy`` object, fetched whole."""
-    w, fps = task.window, _fps_of(task)
     arrays, rows, rates, fetched, n = {}, {}, {}, 0, 0
-    for part in task.item.parts:
-        if not feature_wanted(part.name, features):
+    for part in item.parts:
+        if not feature_wanted(part.name, spec.features):
             continue
         buf = io.BytesIO()
         fetched += store.copy_range(part.key, part.offset, part.length, buf, part.whole_object())
@@ -110,18 +123,16 @@ def _perfile_npz(store: ObjectStore, task: ClipTask, features) -> ClipOutput:
         try:
             a = np.load(io.BytesIO(buf.getvalue()), allow_pickle=False)
         except (ValueError, OSError) as e:
-            raise SampleUnavailable(w.file_id, f"{part.key}: not a readable npy ({e})") from None
+            raise SampleUnavailable(item.file_id, f"{part.key}: not a readable npy ({e})") from None
         a = a.astype(np.float32) if a.dtype == np.float64 else a  # as the merged npz has it
         group = part.name.split(":", 1)[0]
-        rates[group] = fps(group)
-        first, stop = npzclip.frame_range(w.start_s, w.end_s, rates[group], len(a),
+        rates[group] = spec.group_fps(group)
+        first, stop = npzclip.frame_range(spec.start_s, spec.end_s, rates[group], len(a),
                                           FRAME_STRIDE.get(part.name, 1))  # fmt: skip
         arrays[part.name], rows[part.name] = a[first:stop], (first, stop)
     if not arrays:
-        raise SampleUnavailable(w.file_id, "none of the requested features is in the source")
-    out = ClipOutput(task, npzclip.npz_bytes(arrays), {"rows": rows, "fps": rates})
-    out.fetched, out.requests = fetched, n
-    return out
+        raise SampleUnavailable(item.file_id, "none of the requested features is in the source")
+    return ClipOutput(item, npzclip.npz_bytes(arrays), {"rows": rows, "fps": rates}, fetched, n)
 
 
 _CUTTERS = {"wav": _wav, "mp4": _mp4, "npz": _npz}
