@@ -51,7 +51,8 @@ def plan_totals(plan: Plan) -> dict[str, object]:
     }
 
 
-def format_plan(plan: Plan) -> str:
+def format_plan(plan: Plan, rejected=()) -> str:
+    """The dry run's table; ``rejected``: selection rows that give nothing (invalid windows)."""
     rows = []
     for i in plan.items:
         state = {"present": "present, verified", "failed": f"unavailable: {i.reason}"}.get(
@@ -61,7 +62,10 @@ def format_plan(plan: Plan) -> str:
         rows.append((i.dest, n, plan.requests_of(i), _where(i), state))
     table = format_table(["file", "bytes", "requests", "source", "state"], rows)
     totals = "\n".join(f"{k}: {v}" for k, v in plan_totals(plan).items())
-    return f"plan ({plan.layout} source {plan.source}):\n{table}\n{totals}"
+    text = f"plan ({plan.layout} source {plan.source}):\n{table}\n{totals}"
+    if rejected:
+        text += "\nnot in the plan:\n" + "\n".join(f"  {o.file_id}: {o.reason}" for o in rejected)
+    return text
 
 
 def _where(item) -> str:

@@ -181,4 +181,6 @@ def plan_clips(
 
 def _item(w: Window, ext: str, uri: str, src: Item | None, spec: dict) -> Item:
     parts = src.parts if src is not None else ()
+    share = w.duration / w.duration_s if w.duration_s else 1.0
+    spec["estimate"] = round(min(1.0, share) * sum(p.length for p in parts))  # progress only
     return Item(w.file_id, ext, f"clip:{ext}", w.path(ext), CLIP, uri, parts, clip=spec)

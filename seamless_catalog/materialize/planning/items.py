@@ -58,7 +58,9 @@ class Item:
 
     @property
     def needed(self) -> int:
-        """Bytes of the source this file is made of."""
+        """Bytes of the source this file is made of (a clip: the planner's estimate)."""
+        if self.clip is not None and "estimate" in self.clip:
+            return int(self.clip["estimate"])
         return sum(p.length for p in self.parts)
 
     @property
