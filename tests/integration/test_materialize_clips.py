@@ -32,11 +32,11 @@ def windows(hf_catalog) -> str:
         ).fetchall()]  # fmt: skip
     listed = ", ".join(f"'{i}'" for i in ids)
     return (
-        "select file_id, start_s, end_s from (select file_id, start_s, end_s, row_number() "
-        f"over (partition by file_id order by segment_idx) as n from raw.vad_segments "
-        f"where file_id in ({listed})) where n = 2 "
-        f"union all select '{ids[0]}', 3.0, 2.0 "
-        f"union all select '{ids[1]}', 100000.0, 100001.0"
+        "select file_id, start_s, end_s from (select 0 as o, file_id, start_s, end_s from ("
+        "select file_id, start_s, end_s, row_number() over (partition by file_id order by "
+        f"segment_idx) as n from raw.vad_segments where file_id in ({listed})) where n = 2 "
+        f"union all select 1, '{ids[0]}', 3.0, 2.0 "
+        f"union all select 2, '{ids[1]}', 100000.0, 100001.0) order by o, file_id"
     )
 
 

@@ -117,7 +117,8 @@ def clip_doc(cat: CatalogDB, w: Window) -> dict:
         doc.setdefault(f"{ANNOTATION_PREFIX}{kind}", []).append(
             {"annotation": text, "start_ts": s - start, "end_ts": e - start}
         )
-    doc["clip"] = {**w.record, "untimed_words_left_out": int(untimed or 0)}
+    record = {k: v for k, v in w.record.items() if k != "selection_row"}  # a clip is the same
+    doc["clip"] = {**record, "untimed_words_left_out": int(untimed or 0)}  # from any query
     return doc
 
 
