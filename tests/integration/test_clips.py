@@ -148,3 +148,33 @@ def test_clips_from_the_per_file_layout_fetch_only_the_wanted_features(hf_catalo
             _check_npz(clip, release, row)
             _check_json(clip, release, row)
             assert clip.requests == 2 + 4  # wav header + samples; one object per feature
+
+
+def test_the_readme_moments_to_clips_example_runs(hf_catalog, release):
+    """The README's Python block, run as written against the test release's tars."""
+    from tests.paths import REPO
+
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Moments → clips", 1)[1]
+    block = section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert "p.relationship = 'familiar'" in block
+    block = block.replace("'familiar'", "'stranger'")  # the test release's 32 files have none
+    with Catalog.open(hf_catalog) as cat:
+
+        class Local:  # the README reads the Hub; here the same tars from a folder
+            def clips(self, sql, **options):
+                return cat.clips(sql, source=str(release / "hf"), **options)
+
+        ns = {"cat": Local(), "print": lambda *a: None}
+        exec(block, ns)
+        strangers = {
+            r[0]
+            for r in cat.sql(
+                "select interaction_key from pairs where relationship = 'stranger'"
+            ).fetchall()
+        }
+    windows = ns["clips"].windows
+    assert windows and {w.interaction_key for w in windows} <= strangers
+    sides = {(w.interaction_key, w.start_s) for w in windows}
+    assert len(windows) == 2 * len(sides)  # both sides of every shift
+    assert {k.split(":")[0] for k in ns["clip"].sample.npz} == {"smplh"}
