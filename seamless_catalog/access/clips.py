@@ -12,7 +12,9 @@ words and ``clip`` record) and what each modality covers. Windows that select no
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +39,7 @@ class Clip:
     covers: dict[str, dict] = field(default_factory=dict)  # ext -> what the clip holds
     fetched: int = 0  # bytes read from the source for this window
     requests: int = 0
+    fetched_by: dict[str, int] = field(default_factory=dict)  # ext -> bytes read for it
 
     @property
     def file_id(self) -> str:
@@ -61,8 +64,10 @@ class ClipSelection:
         source: str | None = None,
         settings: Settings | None = None,
         exact: bool = False,
+        workers: int = 4,
     ) -> None:
         self.cat = cat
+        self.workers = max(1, workers)
         self.selection = selection
         self.modalities = modalities
         self.features = parse_features(features)
@@ -97,17 +102,25 @@ class ClipSelection:
         by_window: dict[int, list[ClipTask]] = {}
         for task in self.tasks():
             by_window.setdefault(id(task.window), []).append(task)
-        for w in self.windows:
-            yield self._cut(w, by_window.get(id(w), []))
+        # windows are cut on a pool (the store's reads are thread-safe), yielded in order,
+        # at most 2 x workers ahead of the consumer
+        with ThreadPoolExecutor(self.workers) as pool:
+            ahead: deque = deque()
+            for w in self.windows:
+                ahead.append(pool.submit(self._cut, w, by_window.get(id(w), [])))
+                if len(ahead) >= 2 * self.workers:
+                    yield ahead.popleft().result()
+            while ahead:
+                yield ahead.popleft().result()
 
     def _cut(self, w: Window, tasks: list[ClipTask]) -> Clip:
-        blobs, covers, fetched, requests = {}, {}, 0, 0
-        store = self._store
+        blobs, covers, by_ext, requests = {}, {}, {}, 0
         for task in tasks:
-            out = cut_item(store, task.item)
+            out = cut_item(self._store, task.item)
             blobs[task.ext], covers[task.ext] = out.data, out.covers
-            fetched, requests = fetched + out.fetched, requests + out.requests
-        return Clip(w, blobs, decode(w.ref, blobs, {}), covers, fetched, requests)
+            by_ext[task.ext], requests = out.fetched, requests + out.requests
+        sample = decode(w.ref, blobs, {})
+        return Clip(w, blobs, sample, covers, sum(by_ext.values()), requests, by_ext)
 
 
 def clips(
@@ -124,8 +137,9 @@ def clips(
     source: str | None = None,
     settings: Settings | None = None,
     exact: bool = False,
+    workers: int = 4,
 ) -> ClipSelection:
     """The clips of the windows ``sql`` (or a ``selection`` file) selects; see the module."""
     chosen = select_windows(cat, sql=sql, selection=selection, pad=pad, before=before,
                             after=after, shard=shard)  # fmt: skip
-    return ClipSelection(cat, chosen, modalities, features, source, settings, exact)
+    return ClipSelection(cat, chosen, modalities, features, source, settings, exact, workers)

@@ -25,6 +25,7 @@ from .readers import BytesReader, RangeReader, ReadAheadReader, ReaderFile
 TAIL_READ = 4096  # the end-of-central-directory record and the directory of 24 members
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 EPS = 1e-9
+CLIP_LEVEL = 1  # deflate level of a clip's members: a clip is small, and made often
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
             np.lib.format.write_array(npy, np.ascontiguousarray(arrays[key]), allow_pickle=False)
             info = zipfile.ZipInfo(f"{key}.npy", date_time=ZIP_DATE)
             info.compress_type, info.external_attr = zipfile.ZIP_DEFLATED, 0o644 << 16
-            zf.writestr(info, npy.getvalue())
+            zf.writestr(info, npy.getvalue(), compresslevel=CLIP_LEVEL)
     return buf.getvalue()
 
 
