@@ -178,3 +178,21 @@ def test_the_readme_moments_to_clips_example_runs(hf_catalog, release):
     sides = {(w.interaction_key, w.start_s) for w in windows}
     assert len(windows) == 2 * len(sides)  # both sides of every shift
     assert {k.split(":")[0] for k in ns["clip"].sample.npz} == {"smplh"}
+
+
+def test_export_webdataset_writes_one_sample_per_window(hf_catalog, release, ids, tmp_path):
+    import tarfile
+
+    sql = _sql(ids[:3]) + f" union all select '{ids[0]}', 5.0, 4.0, 'bad'"
+    with Catalog.open(hf_catalog) as cat:
+        r = cat.export(sql, tmp_path / "wds", source=str(release / "hf"),
+                       modalities="json,wav")  # fmt: skip
+        expected = {c.window.stem: c for c in cat.clips(_sql(ids[:3]), modalities="json,wav",
+                                                        source=str(release / "hf"))}  # fmt: skip
+    assert [x[1][:16] for x in r.skipped] == ["selection row 4:"]
+    with tarfile.open(tmp_path / "wds" / r.shards[0]["name"]) as tar:
+        names = tar.getnames()
+        assert names == [f"{k}.{e}" for k in sorted(expected) for e in ("json", "wav")]
+        for key, clip in expected.items():
+            assert tar.extractfile(f"{key}.wav").read() == clip.blobs["wav"]
+    assert {s["key"] for s in r.samples} == set(expected)
