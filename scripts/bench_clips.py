@@ -50,7 +50,7 @@ def prepare(work: Path, quick: bool) -> tuple[Path, Path]:
     release, catalog = work / "release", work / "catalog"
     if not (catalog / "catalog.duckdb").exists():
         shutil.rmtree(work, ignore_errors=True)
-        generate(release, n_files=12, seed=11, layouts=("hf",),
+        generate(release, n_files=12 if quick else 36, seed=11, layouts=("hf",),
                  durations="short" if quick else "real", video_kbps=4700)  # fmt: skip
         ingest(catalog, [str(release / "hf")], filelist=str(release / "filelist.csv"),
                assets=str(release / "assets"))  # fmt: skip

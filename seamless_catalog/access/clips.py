@@ -22,7 +22,7 @@ from .. import config
 from ..config import DEFAULT_SOURCE, Settings
 from ..layout import EXTENSIONS, parse_features, parse_modalities, wanted_exts
 from ..materialize.planning.clips import ClipTask, plan_clips
-from ..materialize.running.clipcut import cut_item
+from ..materialize.running.clipcut import SpanCache, cut_item
 from ..remote import open_store
 from ..select.windows import InvalidWindow, Window, WindowSelection, select_windows
 from ..store.catalogdb import CatalogDB
@@ -75,6 +75,7 @@ class ClipSelection:
         self.settings = settings or config.from_env()
         self.exact = exact
         self._store = None
+        self._cache = SpanCache()  # the npz members of a recording, read once for its windows
 
     @property
     def windows(self) -> tuple[Window, ...]:
@@ -116,7 +117,7 @@ class ClipSelection:
     def _cut(self, w: Window, tasks: list[ClipTask]) -> Clip:
         blobs, covers, by_ext, requests = {}, {}, {}, 0
         for task in tasks:
-            out = cut_item(self._store, task.item)
+            out = cut_item(self._store, task.item, self._cache)
             blobs[task.ext], covers[task.ext] = out.data, out.covers
             by_ext[task.ext], requests = out.fetched, requests + out.requests
         sample = decode(w.ref, blobs, {})

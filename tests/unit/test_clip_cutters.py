@@ -204,3 +204,36 @@ def test_mp4_exact_clip_starts_on_the_first_frame(mp4):
     assert keyframes(clip)[0] == 0 and covers["frames"] == len(shown)
     boxes = top_boxes(clip)
     assert boxes.index(b"moov") < boxes.index(b"mdat")
+
+
+def test_span_cache_reads_a_span_once_across_threads_and_stays_bounded():
+    import threading
+    import time
+
+    from seamless_catalog.materialize.running.clipcut import SpanCache
+
+    cache, loads = SpanCache(max_bytes=250), []
+
+    def load(tag: bytes):
+        def run() -> bytes:
+            loads.append(tag)
+            time.sleep(0.05)  # the others arrive while it is being read
+            return tag * 100
+
+        return run
+
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(cache.read(("a",), load(b"a"))))
+               for _ in range(8)]  # fmt: skip
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert loads == [b"a"] and got == [b"a" * 100] * 8
+    cache.read(("b",), load(b"b"))
+    cache.read(("c",), load(b"c"))  # 300 bytes > 250: the least recently used ("a") goes
+    cache.read(("a",), load(b"a"))
+    assert loads == [b"a", b"b", b"c", b"a"]
+    with pytest.raises(OSError):
+        cache.read(("d",), lambda: (_ for _ in ()).throw(OSError("network")))
+    assert cache.read(("d",), lambda: b"ok") == b"ok"  # a failed read is not remembered

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -66,8 +69,63 @@ def source_reader(store: ObjectStore, item: Item) -> RangeReader:
     return SliceReader(store.reader(part.key, info), part.offset, part.length)
 
 
-def cut_item(store: ObjectStore | None, item: Item) -> ClipOutput:
-    """The clip's bytes; :class:`SampleUnavailable` when its source is missing or unreadable."""
+class SpanCache:
+    """npz spans (the directory's tail, member entries) read recently, shared by the clips of
+    one run: a deflated member cannot be read in part, so the windows of one recording read
+    its members once, not once each. Bounded by bytes (least recently used dropped); a span
+    one thread is reading is waited for by the others."""
+
+    def __init__(self, max_bytes: int = 256 << 20) -> None:
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self._spans: OrderedDict[tuple, _Span] = OrderedDict()
+        self._bytes = 0
+
+    def read(self, key: tuple, load: Callable[[], bytes]) -> bytes:
+        with self._lock:
+            span = self._spans.get(key)
+            mine = span is None
+            if mine:
+                span = self._spans[key] = _Span()
+            else:
+                self._spans.move_to_end(key)
+        if not mine:
+            span.ready.wait()
+            return span.data if span.data is not None else load()
+        try:
+            span.data = load()
+        finally:
+            span.ready.set()
+            with self._lock:
+                if span.data is None:
+                    self._spans.pop(key, None)
+                else:
+                    self._bytes += len(span.data)
+                    while self._bytes > self.max_bytes and len(self._spans) > 1:
+                        _, old = self._spans.popitem(last=False)
+                        self._bytes -= len(old.data or b"")
+        return span.data
+
+
+@dataclass
+class _Span:
+    ready: threading.Event = field(default_factory=threading.Event)
+    data: bytes | None = None
+
+
+class _CachedReader:
+    """A reader whose reads go through a :class:`SpanCache` (keyed by object and range)."""
+
+    def __init__(self, base: RangeReader, cache: SpanCache, identity: tuple) -> None:
+        self.base, self.cache, self.identity, self.size = base, cache, identity, base.size
+
+    def read_at(self, offset: int, n: int) -> bytes:
+        return self.cache.read((*self.identity, offset, n), lambda: self.base.read_at(offset, n))
+
+
+def cut_item(store: ObjectStore | None, item: Item, cache: SpanCache | None = None) -> ClipOutput:
+    """The clip's bytes; :class:`SampleUnavailable` when its source is missing or unreadable.
+    ``cache``: npz spans shared by the clips of one run (see :class:`SpanCache`)."""
     spec = _Spec.of(item)
     if item.ext == "json":
         doc = (item.clip or {}).get("doc") or {}
@@ -79,7 +137,12 @@ def cut_item(store: ObjectStore | None, item: Item) -> ClipOutput:
         if (item.clip or {}).get("from") == MERGE_NPZ:
             return _perfile_npz(store, item, spec)
         r = CountingReader(source_reader(store, item))
-        out = _CUTTERS[item.ext](r, spec)
+        if cache is not None and item.ext == "npz":
+            part = item.parts[0]
+            reader = _CachedReader(r, cache, (part.key, part.offset, part.etag))
+        else:
+            reader = r
+        out = _CUTTERS[item.ext](reader, spec)
     except MediaFormatError as e:
         raise SampleUnavailable(item.file_id, f"{item.ext} clip {spec.stem}: {e}") from None
     out.item, out.fetched, out.requests = item, r.bytes_read, r.reads
