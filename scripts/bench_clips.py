@@ -173,7 +173,7 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path("/tmp/seamless-bench-clips"))
     args = ap.parse_args()
     n = 20 if args.quick else args.windows
-    work = args.work / ("quick" if args.quick else "real")
+    work = args.work / ("quick" if args.quick else "real-36")
     print(machine())
     t0 = time.perf_counter()
     release, catalog = prepare(work, args.quick)
