@@ -7,7 +7,9 @@ widen them), plans each modality from the same plan as a whole file (``plan_clip
 bytes of the window only (see ``materialize/running/clipcut.py``). Each :class:`Clip` holds
 the decoded :class:`~.decode.Sample` of its bytes (audio array, npz frames, the json clip's
 words and ``clip`` record) and what each modality covers. Windows that select nothing are in
-``invalid``, row by row with the reason.
+``invalid``, row by row with the reason. A clip that cannot be cut (a placeholder's empty
+wav, a truncated mp4) raises :class:`SampleUnavailable`; with ``errors="skip"`` the window's
+other clips are kept and ``Clip.missing`` says why.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 
 from .. import config
 from ..config import DEFAULT_SOURCE, Settings
+from ..errors import SampleUnavailable, UsageError
 from ..layout import EXTENSIONS, parse_features, parse_modalities, wanted_exts
 from ..materialize.planning.clips import ClipTask, plan_clips
 from ..materialize.running.clipcut import SpanCache, cut_item
@@ -40,6 +43,7 @@ class Clip:
     fetched: int = 0  # bytes read from the source for this window
     requests: int = 0
     fetched_by: dict[str, int] = field(default_factory=dict)  # ext -> bytes read for it
+    missing: dict[str, str] = field(default_factory=dict)  # ext -> why (errors="skip")
 
     @property
     def file_id(self) -> str:
@@ -65,9 +69,13 @@ class ClipSelection:
         settings: Settings | None = None,
         exact: bool = False,
         workers: int = 4,
+        errors: str = "raise",
     ) -> None:
+        if errors not in ("raise", "skip"):
+            raise UsageError(f"errors={errors!r}: give 'raise' or 'skip'")
         self.cat = cat
         self.workers = max(1, workers)
+        self.errors = errors
         self.selection = selection
         self.modalities = modalities
         self.features = parse_features(features)
@@ -115,13 +123,19 @@ class ClipSelection:
                 yield ahead.popleft().result()
 
     def _cut(self, w: Window, tasks: list[ClipTask]) -> Clip:
-        blobs, covers, by_ext, requests = {}, {}, {}, 0
+        blobs, covers, by_ext, requests, missing = {}, {}, {}, 0, {}
         for task in tasks:
-            out = cut_item(self._store, task.item, self._cache)
+            try:
+                out = cut_item(self._store, task.item, self._cache)
+            except SampleUnavailable as e:  # e.g. a placeholder's empty wav
+                if self.errors == "raise":
+                    raise
+                missing[task.ext] = e.reason
+                continue
             blobs[task.ext], covers[task.ext] = out.data, out.covers
             by_ext[task.ext], requests = out.fetched, requests + out.requests
         sample = decode(w.ref, blobs, {})
-        return Clip(w, blobs, sample, covers, sum(by_ext.values()), requests, by_ext)
+        return Clip(w, blobs, sample, covers, sum(by_ext.values()), requests, by_ext, missing)
 
 
 def clips(
@@ -139,8 +153,11 @@ def clips(
     settings: Settings | None = None,
     exact: bool = False,
     workers: int = 4,
+    errors: str = "raise",
 ) -> ClipSelection:
     """The clips of the windows ``sql`` (or a ``selection`` file) selects; see the module."""
     chosen = select_windows(cat, sql=sql, selection=selection, pad=pad, before=before,
                             after=after, shard=shard)  # fmt: skip
-    return ClipSelection(cat, chosen, modalities, features, source, settings, exact, workers)
+    return ClipSelection(
+        cat, chosen, modalities, features, source, settings, exact, workers, errors
+    )

@@ -196,3 +196,23 @@ def test_export_webdataset_writes_one_sample_per_window(hf_catalog, release, ids
         for key, clip in expected.items():
             assert tar.extractfile(f"{key}.wav").read() == clip.blobs["wav"]
     assert {s["key"] for s in r.samples} == set(expected)
+
+
+def test_a_clip_that_cannot_be_cut_raises_or_is_skipped(hf_catalog, release):
+    from seamless_catalog.errors import SampleUnavailable
+
+    quirks = json.loads((release / "release.json").read_text())["quirks"]
+    if not quirks.get("truncated_mp4"):
+        pytest.skip("the release has no truncated mp4 (made without PyAV)")
+    (cut,) = quirks["truncated_mp4"]
+    with Catalog.open(hf_catalog) as cat:
+        if not cat.value(f"select count(*) from raw.members where file_id = '{cut}'"):
+            pytest.skip(f"{cut} is not in the tars")
+        sql = f"select file_id, duration_s - 2 as start_s, duration_s as end_s from files " \
+              f"where file_id = '{cut}'"  # fmt: skip
+        options = {"modalities": "wav,mp4", "source": str(release / "hf")}
+        with pytest.raises(SampleUnavailable, match="mp4 clip"):
+            list(cat.clips(sql, **options))
+        (clip,) = list(cat.clips(sql, errors="skip", **options))
+    assert set(clip.blobs) == {"wav"} and "cut off" in clip.missing["mp4"]
+    assert len(clip.sample.audio) == 2 * clip.sample.sample_rate
