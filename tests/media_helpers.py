@@ -47,4 +47,3 @@ def top_boxes(data: bytes) -> list[bytes]:
             break
         pos += size
     return out
-
