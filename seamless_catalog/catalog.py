@@ -99,6 +99,21 @@ class Catalog(CatalogDB):
 
         return SeamlessIterableDataset(self.root, sql, **options)
 
+    def clips(self, sql: str | None = None, **options: Any):
+        """The clips of the windows ``sql`` selects (rows with ``file_id`` or
+        ``interaction_key`` plus ``start_s``/``end_s``), cut by range as they are iterated:
+        ``pad``/``before``/``after``, ``modalities``, ``features``, ``source``, ``exact``;
+        see :mod:`seamless_catalog.access.clips`. ``.invalid`` lists the rows that give no
+        window and why.
+
+        >>> for clip in cat.clips("select file_id, start_s, end_s from turn_shifts limit 3",
+        ...                       pad=1.0, modalities="wav,json"):  # doctest: +SKIP
+        ...     clip.sample.audio, clip.words
+        """
+        from .access.clips import clips
+
+        return clips(self, sql, **options)
+
     def export(self, sql: str, to: str | Path, **options: Any):
         """Write the selection as WebDataset shards under ``to``, and their index in
         ``to/.seamless-catalog/index.json``."""

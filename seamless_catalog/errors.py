@@ -34,6 +34,14 @@ class MissingDependency(UsageError, ImportError):
         self.module = module
 
 
+class ExtraMissing(MissingDependency):
+    """An optional part of the package is needed and its extra is not installed."""
+
+    def __init__(self, what: str, extra: str, module: str) -> None:
+        super().__init__(what, module, f"pip install 'seamless-catalog[{extra}]'")
+        self.extra = extra
+
+
 class CatalogNotFound(CatalogError, FileNotFoundError):
     """The folder given as ``--catalog`` holds no catalog: a usage error (exit status 2)."""
 

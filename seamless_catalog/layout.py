@@ -115,6 +115,38 @@ MOVEMENT = (
     "hypernet_features", "is_valid",
 )  # fmt: skip
 NPZ_GROUPS = ("smplh", "boxes_and_keypoints", "movement", "movement_v4")  # key "group:feature"
+NOMINAL_FPS = 30.0  # the npz frames and the video, by design
+NTSC_VENDORS = ("V03",)  # vendors whose cameras run at 30000/1001 Hz
+FRAME_STRIDE = {"movement:hypernet_features": 15}  # keys with one row per that many frames
+
+
+def nominal_fps(file_id: str) -> float:
+    """The rate a file's frames are meant to have: 30 Hz, 29.97 for :data:`NTSC_VENDORS`.
+
+    The catalog's ``frame_rates`` view checks it against the frame counts (``clip_fps``)."""
+    return 30000 / 1001 if file_id[:3] in NTSC_VENDORS else NOMINAL_FPS
+
+
+def parse_features(features: str | Iterable[str] | None) -> tuple[str, ...] | None:
+    """``"smplh,movement:emotion_valence"`` -> groups and ``group:feature`` keys, checked
+    (None: every feature). A group names all its keys; a key is ``group:feature``."""
+    if features is None:
+        return None
+    names = features.split(",") if isinstance(features, str) else list(features)
+    names = [n.strip() for n in names if n.strip()]
+    bad = [n for n in names if n.split(":", 1)[0] not in NPZ_GROUPS]
+    if bad or not names:
+        raise UsageError(
+            f"unknown features {bad or names}: give npz groups ({', '.join(NPZ_GROUPS)}) "
+            "or keys group:feature, e.g. smplh,movement:emotion_valence"
+        )
+    return tuple(dict.fromkeys(names))
+
+
+def feature_wanted(key: str, features: tuple[str, ...] | None) -> bool:
+    """Whether the npz key ``group:feature`` is one of ``features`` (a group or the key)."""
+    return features is None or key in features or key.split(":", 1)[0] in features
+
 
 # ------------------------------------------------------------------------------ modalities
 

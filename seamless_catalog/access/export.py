@@ -27,9 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError, disk_errors
-from ..layout import EXTENSIONS
+from ..layout import EXTENSIONS, parse_modalities, wanted_exts
+from ..select.windows import selects_windows
 from ..store.catalogdb import CatalogDB
-from .raw import RawSample
+from .clips import clips
 from .stream import SampleStream
 
 INDEX_NAME = "index.json"
@@ -82,11 +83,11 @@ class _ShardWriter:
     def size(self) -> int:
         return self.tar.offset
 
-    def add(self, raw: RawSample, exts: tuple[str, ...]) -> dict[str, list[int]]:
+    def add(self, key: str, blobs: dict[str, bytes], exts: tuple[str, ...]) -> dict[str, list[int]]:
         members: dict[str, list[int]] = {}
         for ext in exts:
-            data = raw.blobs[ext]
-            info = tarfile.TarInfo(f"{raw.row.file_id}.{ext}")
+            data = blobs[ext]
+            info = tarfile.TarInfo(f"{key}.{ext}")
             info.size, info.mtime, info.mode = len(data), MTIME, 0o644
             self.tar.addfile(info, _Bytes(data))
             padded = -(-len(data) // tarfile.BLOCKSIZE) * tarfile.BLOCKSIZE
@@ -138,46 +139,63 @@ def export_webdataset(
     prefetch: int = 4,
     errors: str = "raise",
     settings=None,
+    pad: float = 0.0,
+    features: str | None = None,
 ) -> ExportResult:
     """Write the samples ``sql`` selects as ``{prefix}-{n:06d}.tar`` shards under ``to``.
 
-    A write that fails (read-only, full, no permission) raises a DiskError naming the file;
-    the shard being written is removed, the shards already complete stay."""
+    When ``sql`` selects windows (``start_s``/``end_s``, see select/windows.py) each window is
+    one sample of clips, keyed ``{file_id}_t{start_ms:07d}-{end_ms:07d}`` (``pad`` and
+    ``features`` as for clips); rows that give no window are in ``skipped``. A write that fails
+    (read-only, full, no permission) raises a DiskError naming the file; the shard being
+    written is removed, the shards already complete stay."""
     limit = parse_size(shard_size)
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", prefix):
         raise UsageError(f"--prefix {prefix!r}: letters, digits, '_', '.', '-' only")
     to = Path(to)
     with disk_errors(to):
         return _export(cat, sql, to, limit, source, media, modalities, prefix, prefetch, errors,
-                       settings)  # fmt: skip
+                       settings, pad, features)  # fmt: skip
 
 
 def _export(
     cat: CatalogDB, sql: str, to: Path, limit: int, source, media, modalities, prefix: str,
-    prefetch: int, errors: str, settings,
+    prefetch: int, errors: str, settings, pad: float, features: str | None,
 ) -> ExportResult:  # fmt: skip
     to.mkdir(parents=True, exist_ok=True)
-    stream = SampleStream(
-        cat, sql, modalities=modalities, source=source, media=media, pairs_together=True,
-        prefetch=prefetch, errors=errors, decode=False, settings=settings,
-    )  # fmt: skip
-    exts = stream.reader.exts
+    exts = wanted_exts(parse_modalities(modalities))
+    skipped: list[tuple[str, str]] = []
+    windowed = selects_windows(cat, sql, None)
+    if windowed:
+        chosen = clips(cat, sql, pad=pad, modalities=modalities, features=features,
+                       source=source, settings=settings, workers=prefetch)  # fmt: skip
+        skipped += [(w.key, f"selection row {w.row}: {w.reason}") for w in chosen.invalid]
+        samples = ((c.window.stem, c.window.ref, c.blobs) for c in chosen)
+    else:
+        stream = SampleStream(
+            cat, sql, modalities=modalities, source=source, media=media, pairs_together=True,
+            prefetch=prefetch, errors=errors, decode=False, settings=settings,
+        )  # fmt: skip
+        samples = ((r.row.file_id, r.row, r.blobs) for r in stream)
     result = ExportResult(to, to / INDEX_DIR / INDEX_NAME)
     shard: _ShardWriter | None = None
     last_key = None
     try:
-        for raw in stream:
-            assert isinstance(raw, RawSample)
-            key = raw.row.interaction_key
-            full = shard is not None and shard.size + raw.nbytes + 512 * len(exts) > limit
+        for name, row, blobs in samples:
+            key = row.interaction_key
+            nbytes = sum(len(b) for b in blobs.values())
+            full = shard is not None and shard.size + nbytes + 512 * len(exts) > limit
             if full and shard.n_samples and key != last_key:
                 result.shards.append(shard.commit())
                 shard = None
             if shard is None:
                 shard = _ShardWriter(to, f"{prefix}-{len(result.shards):06d}.tar")
-            members = shard.add(raw, exts)
-            result.samples.append({"file_id": raw.row.file_id, "interaction_key": key,
-                                   "shard": shard.name, "members": members})  # fmt: skip
+            members = shard.add(name, blobs, exts)
+            entry = {"file_id": row.file_id, "interaction_key": key, "shard": shard.name,
+                     "members": members}  # fmt: skip
+            if name != row.file_id:
+                entry["key"] = name  # a window's clips
+            result.samples.append(entry)
             last_key = key
         if shard is not None:
             result.shards.append(shard.commit())
@@ -185,7 +203,7 @@ def _export(
     finally:
         if shard is not None:
             shard.discard()
-    result.skipped = stream.skipped
+    result.skipped = skipped if windowed else stream.skipped
     _write_index(result, sql, source, exts)
     return result
 

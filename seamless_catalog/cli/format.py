@@ -81,8 +81,9 @@ def plan_headline(plan: Plan) -> str:
     )
 
 
-def format_plan(plan: Plan, unknown: tuple[str, ...] = ()) -> str:
-    """A dry run: the totals first (human units), keys the catalog lacks, then every file."""
+def format_plan(plan: Plan, unknown: tuple[str, ...] = (), rejected=()) -> str:
+    """A dry run: the totals first (human units), keys the catalog lacks, then every file;
+    ``rejected``: selection rows that give nothing (invalid windows)."""
     rows = []
     for i in plan.items:
         state = {"present": "present, verified", "failed": f"unavailable: {i.reason}"}.get(
@@ -94,7 +95,10 @@ def format_plan(plan: Plan, unknown: tuple[str, ...] = ()) -> str:
     totals = "\n".join(f"{k}: {v}" for k, v in plan_totals(plan).items())
     lines = [f"plan ({plan.layout} source {plan.source}): {plan_headline(plan)}"]
     lines += [_unknown_line(unknown)] if unknown else []
-    return "\n".join([*lines, table, totals])
+    text = "\n".join([*lines, table, totals])
+    if rejected:
+        text += "\nnot in the plan:\n" + "\n".join(f"  {o.file_id}: {o.reason}" for o in rejected)
+    return text
 
 
 def _unknown_line(unknown: tuple[str, ...]) -> str:

@@ -11,6 +11,8 @@ from .format import format_plan, format_planfile, format_run, format_status, for
 from .options import (
     TO_HELP,
     catalog_option,
+    clip_options,
+    clip_settings,
     engine_options,
     merge_option,
     modalities_option,
@@ -39,6 +41,7 @@ from .options import (
 @click.option("--shard", help="K/N: keep the K-th of N parts (split by interaction).")
 @click.option("--retry-failed", is_flag=True, help="Redo only the failures of the last run.")
 @merge_option
+@clip_options
 @click.pass_context
 def materialize(
     ctx: click.Context,
@@ -54,6 +57,7 @@ def materialize(
     shard: str | None,
     retry_failed: bool,
     merge: bool,
+    **clip: object,
 ) -> int:
     """Download exactly the files a selection names, into the upstream local layout.
 
@@ -72,12 +76,19 @@ def materialize(
     archive_path), or give upstream another local_dir. A run, and `materialize status
     --plan P`, name the archive folders that hold part of their archive.
 
+    Clips: when the SQL's result has start_s and end_s (seconds) plus file_id or
+    interaction_key (both sides), each window becomes {file_id}_t{start_ms}-{end_ms}.{ext}
+    in its file's folder, cut by range: wav sample-exact, npz frames of --features, mp4 by
+    stream copy (--exact re-encodes), json from the catalog. Invalid windows are named.
+
     \b
     Example:
       seamless-catalog materialize --catalog demo --to data --dry-run \\
           --sql "select interaction_key from pairs where relationship = 'familiar' limit 2"
       seamless-catalog materialize --catalog demo --to data --source s3://bucket/seamless \\
           --sql "select file_id from files where split = 'dev'" --modalities wav,json
+      seamless-catalog materialize --catalog demo --to clips --pad 1 --modalities wav,json \
+          --sql "select file_id, start_s, end_s from turn_shifts limit 20"
     """
     if ctx.invoked_subcommand is not None:
         return 0
@@ -99,8 +110,9 @@ def materialize(
         shard=shard,
         retry_failed=retry_failed,
         merge=merge,
+        clips=clip_settings(**clip),
     )
-    click.echo(format_plan(r.plan, r.unknown) if dry_run else format_summary(r))
+    click.echo(format_plan(r.plan, r.unknown, r.failures) if dry_run else format_summary(r))
     return 0 if (dry_run or r.ok) else 1
 
 
@@ -119,9 +131,10 @@ def materialize(
 @modalities_option
 @pairs_option
 @merge_option
+@clip_options
 def plan(
     catalog_dir: Path, sql: str | None, selection: Path | None, to: Path, out: Path,
-    source: str | None, modalities: str, pairs: bool, merge: bool,
+    source: str | None, modalities: str, pairs: bool, merge: bool, **clip: object,
 ) -> int:  # fmt: skip
     """Write a plan file: one row per output file, with its source byte ranges, destination,
     expected size/sha256 and stable shard bucket. Nothing is transferred.
@@ -136,6 +149,7 @@ def plan(
     pf = make_plan(
         catalog_dir, out, to=to, sql=sql, selection=selection,
         source=source, modalities=modalities, pairs=pairs, merge=merge,
+        clips=clip_settings(**clip),
     )  # fmt: skip
     click.echo(format_planfile(pf))
     return 0

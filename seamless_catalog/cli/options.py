@@ -80,3 +80,32 @@ def engine_options(fn):
     for option in reversed(_ENGINE_OPTIONS):
         fn = option(fn)
     return fn
+
+
+_CLIP_OPTIONS = [
+    click.option("--windows/--whole-files", "windows", default=None,
+                 help="Clips of the windows (rows with start_s and end_s) or whole files "
+                 "[default: clips when the selection has start_s and end_s]."),
+    click.option("--pad", type=float, default=0.0, show_default=True,
+                 help="Widen every window by S seconds on both sides (clipped to the file)."),
+    click.option("--before", type=float, help="Seconds added before each window [default: --pad]."),
+    click.option("--after", type=float, help="Seconds added after each window [default: --pad]."),
+    click.option("--features",
+                 help="npz clips: groups or keys, e.g. smplh,movement:emotion_valence."),
+    click.option("--exact", is_flag=True,
+                 help="mp4 clips: re-encode so the first frame is start_s (PyAV, [video] extra); "
+                 "default: stream copy from the keyframe before, hidden by an edit list."),
+]  # fmt: skip
+
+
+def clip_options(fn):
+    for option in reversed(_CLIP_OPTIONS):
+        fn = option(fn)
+    return fn
+
+
+def clip_settings(windows, pad, before, after, features, exact):
+    """The clip options as the library takes them."""
+    from ..materialize import ClipOptions
+
+    return ClipOptions(windows, pad, before, after, features, exact)

@@ -61,9 +61,10 @@ _EXTENSIBLE = 0xFFFE
 _GUID_TAIL = b"\x00\x00\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71"
 
 
-def probe_wav(r: RangeReader) -> WavFacts:
-    """Format and declared length of a RIFF/WAVE (or RF64) file."""
-    r = ReadAheadReader(r, HEADER_READAHEAD)
+def probe_wav(r: RangeReader, readahead: int = HEADER_READAHEAD) -> WavFacts:
+    """Format and declared length of a RIFF/WAVE (or RF64) file (``readahead``: the bytes of
+    the first read; a clip's plan reads a few kB, not a whole window, for a 58-byte header)."""
+    r = ReadAheadReader(r, readahead)
     head = _need(r, 0, 12, "wav", "RIFF header")
     if head[:4] not in (b"RIFF", b"RF64") or head[8:12] != b"WAVE":
         raise MediaFormatError("wav", f"starts with {head[:12]!r}, not RIFF....WAVE")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..config import DEFAULT_SOURCE
 from ..layout import MODALITIES
 from ..select.shard import shard_hash, shard_of
-from .jobs import make_plan, materialize
+from .jobs import ClipOptions, make_plan, materialize
 from .planning.items import Item, Part, Plan, Request
 from .planning.planfile import read_plan
 from .planning.sources import plan_files
@@ -22,6 +22,7 @@ from .running.status import plan_status
 
 __all__ = [
     "DEFAULT_SOURCE",
+    "ClipOptions",
     "MODALITIES",
     "Item",
     "MaterializeResult",

@@ -6,23 +6,27 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import config
 from ..config import Settings
 from ..errors import UsageError
-from ..layout import EXTENSIONS, parse_modalities
-from ..remote import open_store
+from ..layout import EXTENSIONS, parse_features, parse_modalities
+from ..remote import ObjectStore, open_store
 from ..select.selection import select
 from ..select.shard import parse_shard
+from ..select.windows import select_windows, selects_windows
 from ..store.catalogdb import CatalogDB
 from ..store.snapshots import default_source
 from .planning.archives import archive_files
+from .planning.clips import plan_clips
 from .planning.items import Plan
 from .planning.planfile import PlanFile, items_plan_id, read_plan, write_plan
-from .planning.sources import plan_files
+from .planning.sources import plan_files, source_layout
 from .running import receipts
 from .running.partial import partial_archives
+from .running.receipts import Outcome
 from .running.runner import MaterializeResult, run_items, settle
 from .running.write import destination_lock
 
@@ -34,6 +38,84 @@ def open_selected(
     the catalog (and the selection file's folder)."""
     allow = [Path(selection).resolve().parent] if selection is not None else []
     return CatalogDB.open(catalog_dir, sandbox=True, allow_paths=allow)
+
+
+@dataclass(frozen=True)
+class ClipOptions:
+    """How a window selection becomes clips (planning/clips.py). ``windows``: None makes clips
+    when the selection's result has ``start_s``/``end_s`` plus ``file_id`` or
+    ``interaction_key``, True requires that, False always materializes whole files."""
+
+    windows: bool | None = None
+    pad: float = 0.0
+    before: float | None = None
+    after: float | None = None
+    features: str | tuple[str, ...] | None = None
+    exact: bool = False
+
+
+@dataclass
+class Planned:
+    plan: Plan
+    unknown: list[str]  # ids the catalog does not know
+    rejected: list[Outcome]  # selection rows that give no clip (invalid windows), as failures
+    unknown_keys: tuple[str, ...] = ()  # interaction/session keys the catalog does not know
+    files: tuple = ()  # the whole files selected (FileRefs; none for clips)
+
+
+def plan_selection(
+    cat: CatalogDB,
+    store: ObjectStore,
+    *,
+    sql: str | None,
+    selection: str | Path | None,
+    ids: list[str] | None,
+    pairs: bool,
+    shard: tuple[int, int] | None,
+    modalities: tuple[str, ...],
+    merge: bool,
+    workers: int,
+    clips: ClipOptions,
+) -> Planned:
+    """The plan of a selection: whole files, or the clips of its windows."""
+    features = parse_features(clips.features)
+    windows = clips.windows
+    if windows is None:
+        windows = ids is None and selects_windows(cat, sql, selection)
+    if not windows:
+        if features is not None or clips.exact:
+            raise UsageError("--features and --exact are for clips: select start_s and end_s")
+        chosen = select(cat, sql=sql, selection=selection, ids=ids, pairs=pairs, shard=shard)
+        plan = plan_files(cat, store, chosen.files, modalities, merge, workers)
+        return Planned(
+            plan, list(chosen.unknown), [], tuple(chosen.unknown_keys), tuple(chosen.files)
+        )
+    if ids is not None or pairs:
+        raise UsageError(
+            "windows come from --sql or --selection with start_s and end_s (an interaction_key "
+            "window gives both sides): drop --ids/--pairs"
+        )
+    ws = select_windows(cat, sql=sql, selection=selection, pad=clips.pad, before=clips.before,
+                        after=clips.after, shard=shard)  # fmt: skip
+    tasks = plan_clips(cat, store, ws.windows, modalities, features, clips.exact, merge)
+    plan = Plan(store.uri, source_layout(store.uri), [t.item for t in tasks])
+    rejected = [
+        Outcome(
+            w.key,
+            None,
+            None,
+            None,
+            store.uri,
+            None,
+            0,
+            None,
+            None,
+            "failed",
+            f"selection row {w.row}: {w.reason}",
+        )  # fmt: skip
+        for w in ws.invalid
+    ]
+    return Planned(plan, [], rejected)
 
 
 def materialize(
@@ -52,8 +134,13 @@ def materialize(
     retry_failed: bool = False,
     merge: bool = True,
     settings: Settings | None = None,
+    clips: ClipOptions | None = None,
 ) -> MaterializeResult:
     """Download exactly the files a selection names, into the upstream local layout.
+
+    A selection whose rows have ``start_s``/``end_s`` (see :class:`ClipOptions`) gives clips
+    ``{file_id}_t{start_ms:07d}-{end_ms:07d}.{ext}`` in each file's folder, cut by range;
+    its invalid windows are failures in the receipt, row by row.
 
     ``sql`` (a result with ``file_id``, ``interaction_key`` or ``session_key``),
     ``selection`` (CSV/Parquet with such a column, or a text file of ids) or ``ids`` (a list
@@ -71,6 +158,11 @@ def materialize(
         raise UsageError(f"--workers {workers}: give at least 1")
     if retry_failed and (sql is not None or selection is not None or ids is not None):
         raise UsageError("--retry-failed takes its selection from the last receipt: drop --sql")
+    if retry_failed and clips is not None and clips.windows:
+        raise UsageError(
+            "--retry-failed redoes whole files; for clips run the window selection again "
+            "(the clips already made are verified and skipped)"
+        )
     retry = receipts.last_failures(to) if retry_failed else None
     if retry is not None and not retry:
         return MaterializeResult(Plan(source, "", []), dry_run=dry_run)
@@ -78,23 +170,28 @@ def materialize(
         ids = sorted({r["file_id"] for r in retry})
     with contextlib.ExitStack() as held:
         with open_selected(catalog_dir, selection) as cat:
-            chosen = select(cat, sql=sql, selection=selection, ids=ids, pairs=pairs, shard=shard_kn)
             store = open_store(source, settings)
             if not dry_run:  # one run at a time writes into ``to``; "present" is decided under it
                 held.enter_context(destination_lock(to))
-            plan = plan_files(cat, store, chosen.files, mods, merge, workers)
+            planned = plan_selection(
+                cat, store, sql=sql, selection=selection, ids=ids, pairs=pairs, shard=shard_kn,
+                modalities=mods, merge=merge, workers=workers, clips=clips or ClipOptions(),
+            )  # fmt: skip
             # a shard fills part of archives by design: the other shards do the rest
-            archives = {} if dry_run or shard_kn else archive_files(cat, chosen.files)
+            archives = {} if dry_run or shard_kn else archive_files(cat, planned.files)
+        plan = planned.plan
         if retry is not None:  # just the outputs that failed last time
             only = {r["path"] for r in retry if r.get("path")}
             plan.items = [i for i in plan.items if i.dest in only]
-        unknown = (*chosen.unknown, *chosen.unknown_keys)
+        unknown = (*planned.unknown, *planned.unknown_keys)
         if dry_run:
-            return MaterializeResult(settle(plan, to), dry_run=True, unknown=unknown)
-        plan_id = items_plan_id(plan.items, list(chosen.unknown), plan.source)
+            return MaterializeResult(
+                settle(plan, to), planned.rejected, dry_run=True, unknown=unknown
+            )
+        plan_id = items_plan_id(plan.items, planned.unknown, plan.source)
         result = run_items(
-            store, to, plan, list(chosen.unknown), workers=workers, settings=settings,
-            plan_id=plan_id, shard=shard_kn or (1, 1),
+            store, to, plan, planned.unknown, workers=workers, settings=settings,
+            plan_id=plan_id, shard=shard_kn or (1, 1), rejected=planned.rejected,
         )  # fmt: skip
         result.unknown = unknown
     result.partial = partial_archives(to, archives)
@@ -115,6 +212,7 @@ def make_plan(
     merge: bool = True,
     workers: int = 4,
     settings: Settings | None = None,
+    clips: ClipOptions | None = None,
 ) -> PlanFile:
     """Plan a selection into ``to`` and write the plan file ``out`` (nothing is transferred
     and the destination is not looked at)."""
@@ -122,9 +220,13 @@ def make_plan(
     source = source or default_source(Path(catalog_dir))
     mods = parse_modalities(modalities)
     with open_selected(catalog_dir, selection) as cat:
-        chosen = select(cat, sql=sql, selection=selection, ids=ids, pairs=pairs)
-        plan = plan_files(cat, open_store(source, settings), chosen.files, mods, merge, workers)
-        archives = archive_files(cat, chosen.files)
-    write_plan(Path(out), plan.items, list(chosen.unknown), source=plan.source,
+        planned = plan_selection(
+            cat, open_store(source, settings), sql=sql, selection=selection, ids=ids,
+            pairs=pairs, shard=None, modalities=mods, merge=merge, workers=workers,
+            clips=clips or ClipOptions(),
+        )  # fmt: skip
+        archives = archive_files(cat, planned.files)
+    plan = planned.plan
+    write_plan(Path(out), plan.items, planned.unknown, source=plan.source,
                layout=plan.layout, to=Path(to), archives=archives)  # fmt: skip
     return read_plan(out)

@@ -169,6 +169,21 @@ def has_windows(columns: list[str]) -> bool:
     )
 
 
+def selects_windows(cat: CatalogDB, sql: str | None, selection: str | Path | None) -> bool:
+    """Whether ``sql``'s result (or a CSV/Parquet ``selection``'s columns) selects windows
+    (:func:`has_windows`): then ``materialize`` makes clips instead of whole files."""
+    if sql is not None:
+        return has_windows(list(cat.query(sql).columns))
+    if selection is None or Path(selection).suffix.lower() not in (".csv", ".parquet"):
+        return False
+    cat.sql(f"drop table if exists {SELECTION_TABLE}")
+    try:
+        load_file(cat, Path(selection))
+        return has_windows([r[0] for r in cat.sql(f"describe {SELECTION_TABLE}").fetchall()])
+    finally:
+        cat.sql(f"drop table if exists {SELECTION_TABLE}")
+
+
 def rows_sql(columns: list[str], source: str = SELECTION_TABLE) -> str:
     """The selection's rows as (file_id, interaction_key, start_s, end_s, kind, bad_start,
     bad_end): keys as text, times as DOUBLE (null when they are not numbers; ``bad_*`` holds

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,20 +17,23 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..errors import UsageError
-from . import content, pack
+from . import content, pack, video
 from .model import Plan
-from .plan import build_plan, target_files
-from .render import Sample, render
+from .plan import DURATIONS, build_plan, target_files
+from .render import MediaOptions, Sample, render
 from .writers import CdnWriter, HubWriter, TreeWriter, write_assets, write_filelist
 
-__all__ = ["LAYOUTS", "SynthRelease", "generate"]
+__all__ = ["DURATIONS", "LAYOUTS", "VIDEO", "SynthRelease", "generate"]
+
+log = logging.getLogger(__name__)
 
 LAYOUTS = ("tree", "hf", "cdn")
+VIDEO = ("h264", "stub")
 QUIRK_EXAMPLES = 200  # release.json lists at most this many file_ids per quirk
 TRUTH_COLUMNS = (
     "file_id", "duration_ms", "n_frames", "n_video_frames", "n_vad_segments",
     "n_transcript_segments", "n_words", "n_null_words", "n_vad_int_times", "n_vad_noisy_times",
-    "placeholder", "on_hub",
+    "placeholder", "on_hub", "fps", "gop_frames", "moov_first", "smplh_frames",
 )  # fmt: skip
 OBSERVED_QUIRKS = {  # quirk name -> truth.csv column that counts it
     "null_word_times": "n_null_words",
@@ -87,6 +91,9 @@ def generate(
     metadata_only: bool = False,
     filelist_columns: int = 8,
     progress: bool = False,
+    durations: str | None = None,
+    video: str | None = None,
+    video_kbps: int | None = None,
     smplh_240hz: bool = False,
 ) -> SynthRelease:
     """Write a synthetic release under ``out`` and return its summary.
@@ -103,6 +110,14 @@ def generate(
         metadata_only: write only the JSON (and CDN metadata/annotations): no wav/mp4/npz/npy.
         filelist_columns: 8 (current filelist) or 5 (July 2025 filelist without the flags).
         progress: show a tqdm progress bar over the files.
+        durations: ``"short"`` (a tenth of the release's recording lengths: mean ~23 s) or
+            ``"real"`` (mean ~226 s, 60-600 s). Default: short when media are written
+            (a full-length float32 wav costs 192 kB a second), real when metadata only.
+        video: ``"h264"`` (decodable H.264 through PyAV, the ``[video]`` extra) or
+            ``"stub"`` (header-only mp4s that state the facts but hold no picture). Default:
+            h264 when PyAV is installed, else stub with a warning; asking for h264 without
+            PyAV raises :class:`~seamless_catalog.errors.ExtraMissing`.
+        video_kbps: a constant video bitrate (realistic: 4700); default small CRF-coded files.
         smplh_240hz: plant upstream issue #34 in one pair: SMPL-H arrays with 8x the frames
             (240 Hz) while wav, mp4 and the other groups agree on 30 Hz (``quirks["smplh_240hz"]``;
             the catalog's ``frame_rates`` view flags them). Off by default.
@@ -119,19 +134,22 @@ def generate(
         raise UsageError(f"unknown layouts {sorted(unknown)}: choose from {', '.join(LAYOUTS)}")
     if filelist_columns not in (5, 8):
         raise UsageError(f"filelist_columns must be 5 or 8, got {filelist_columns}")
+    durations = durations or ("real" if metadata_only else "short")
+    options = _media_options(video, video_kbps, metadata_only)
     target = target_files(n_files, scale)
     out = Path(out)
-    plan = build_plan(target, seed, smplh_240hz)
+    plan = build_plan(target, seed, durations, smplh_240hz)
     dirs = {name: (out / name if name in layouts else None) for name in LAYOUTS}
     write_filelist(out / "filelist.csv", plan.files, filelist_columns)
     write_assets(out / "assets", plan)
-    truth = _write_samples(plan, dirs, metadata_only, progress)
+    truth = _write_samples(plan, dirs, metadata_only, progress, options)
     _write_truth(out / "truth.csv", truth)
     _add_observed_quirks(plan, truth)
     params = {
         "n_files": n_files, "scale": scale, "target_files": target, "layouts": list(layouts),
         "metadata_only": metadata_only, "filelist_columns": filelist_columns,
-        "smplh_240hz": smplh_240hz,
+        "durations": durations, "video": None if metadata_only else options.video,
+        "video_kbps": video_kbps, "smplh_240hz": smplh_240hz,
     }  # fmt: skip
     counts = release_counts(plan)
     _write_json(out / "release.json", _release_doc(plan, params, counts, dirs))
@@ -143,8 +161,28 @@ def generate(
     )  # fmt: skip
 
 
+def _media_options(kind: str | None, kbps: int | None, metadata_only: bool) -> MediaOptions:
+    if kind is not None and kind not in VIDEO:
+        raise ValueError(f"video must be one of {VIDEO}, got {kind!r}")
+    if kind == "h264" or metadata_only:
+        if kind == "h264":
+            video.require_av()
+        return MediaOptions("h264", kbps)
+    if kind is None and not video.available():
+        log.warning(
+            "PyAV is not installed: writing header-only mp4s that do not decode "
+            "(pip install 'seamless-catalog[video]' for playable H.264)"
+        )
+        kind = "stub"
+    return MediaOptions(kind or "h264", kbps)
+
+
 def _write_samples(
-    plan: Plan, dirs: dict[str, Path | None], metadata_only: bool, progress: bool
+    plan: Plan,
+    dirs: dict[str, Path | None],
+    metadata_only: bool,
+    progress: bool,
+    options: MediaOptions,
 ) -> list[list[str]]:
     """Stream every archive's samples to the chosen layouts; return the truth rows."""
     tree = TreeWriter(dirs["tree"]) if dirs["tree"] else None
@@ -153,7 +191,7 @@ def _write_samples(
     rows: dict[str, list[str]] = {}
     bar = tqdm(total=len(plan.files), unit="file", disable=not progress, desc="synth")
     for arch in plan.archives:
-        samples = [render(plan.seed, rec, metadata_only) for rec in arch.files]
+        samples = [render(plan.seed, rec, metadata_only, options) for rec in arch.files]
         for sample in samples:
             if tree:
                 tree.write(sample)
@@ -161,7 +199,7 @@ def _write_samples(
                 cdn.write(sample, content.cdn_metadata(sample.doc))
             rows[sample.rec.file_id] = _truth_row(sample, arch.on_hub)
         if hub and arch.on_hub:
-            strays = [render(plan.seed, rec, metadata_only) for rec in arch.strays]
+            strays = [render(plan.seed, rec, metadata_only, options) for rec in arch.strays]
             hub.write(arch, samples + strays)
         bar.update(len(samples))
     bar.close()
@@ -175,12 +213,15 @@ def _truth_row(sample: Sample, on_hub: bool) -> list[str]:
     times = [t for seg in sample.doc["metadata:vad"] for t in (seg["start"], seg["end"])]
     ints = sum(isinstance(t, int) for t in times)
     noisy = sum(isinstance(t, float) and t != round(t, 3) for t in times)
+    rec = sample.rec
+    fps = "29.97" if rec.ntsc else "30"
+    smplh = sample.n_frames * rec.smplh_rate_multiple
     facts = (
-        sample.rec.duration_ms, sample.n_frames, sample.n_video_frames,
+        rec.duration_ms, sample.n_frames, sample.n_video_frames,
         len(sample.doc["metadata:vad"]), len(segments), len(words), nulls, ints, noisy,
-        int(sample.rec.placeholder), int(on_hub),
+        int(rec.placeholder), int(on_hub), fps, sample.gop, int(rec.moov_first), smplh,
     )  # fmt: skip
-    return [sample.rec.file_id, *map(str, facts)]
+    return [rec.file_id, *map(str, facts)]
 
 
 def _write_truth(path: Path, rows: list[list[str]]) -> None:

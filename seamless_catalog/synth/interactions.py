@@ -50,7 +50,11 @@ def interaction_counts(
 
 
 def make_interactions(
-    rng: random.Random, sessions: list[Session], prompts: list[Prompt], n_files: int
+    rng: random.Random,
+    sessions: list[Session],
+    prompts: list[Prompt],
+    n_files: int,
+    time_scale: float = 1.0,
 ) -> list[Interaction]:
     by_hash = sorted(prompts, key=lambda p: p.hash)
     pools = {
@@ -67,7 +71,8 @@ def make_interactions(
             reuse = out[0].prompt if (s_idx == 1 and i == 0) else None  # planted prompt reuse
             prompt = reuse or _pick_prompt(rng, pools[label], by_hash, used)
             used.add(prompt.hash)
-            out.append(_interaction(rng, session, prompt, label, (s_idx, i) in singles))
+            singleton = (s_idx, i) in singles
+            out.append(_interaction(rng, session, prompt, label, singleton, time_scale))
     return out
 
 
@@ -96,14 +101,19 @@ def _pick_prompt(
 
 
 def _interaction(
-    rng: random.Random, session: Session, prompt: Prompt, label: str, singleton: bool
+    rng: random.Random,
+    session: Session,
+    prompt: Prompt,
+    label: str,
+    singleton: bool,
+    time_scale: float = 1.0,
 ) -> Interaction:
     inter = Interaction(session, prompt, label, singleton, [])
-    base = _duration_ms(rng)
+    base = _duration_ms(rng, time_scale)
     other = base + rng.randint(-1500, 1500)
     if rng.random() < P_DURATION_MISMATCH:
-        other = base + rng.choice((-1, 1)) * rng.randint(30_000, 180_000)
-    pair_ms = (base, max(MIN_DURATION_MS, other))
+        other = base + rng.choice((-1, 1)) * round(rng.randint(30_000, 180_000) * time_scale)
+    pair_ms = (base, max(round(MIN_DURATION_MS * time_scale), other))
     movement = rng.random() < P_MOVEMENT
     ann_3p = rng.random() < P_ANNOTATED_3P
     ann_1p = ann_3p and rng.random() < P_1P_GIVEN_3P
@@ -121,9 +131,11 @@ def _interaction(
     return inter
 
 
-def _duration_ms(rng: random.Random) -> int:
-    seconds = rng.lognormvariate(DURATION_MU, DURATION_SIGMA)
-    return min(MAX_DURATION_MS, max(MIN_DURATION_MS, round(seconds * 1000)))
+def _duration_ms(rng: random.Random, time_scale: float = 1.0) -> int:
+    """A recording's length: the release's lognormal (mean ~226 s, 60-600 s), scaled."""
+    ms = rng.lognormvariate(DURATION_MU, DURATION_SIGMA) * 1000 * time_scale
+    low, high = MIN_DURATION_MS * time_scale, MAX_DURATION_MS * time_scale
+    return round(min(high, max(low, ms)))
 
 
 def _settle_placeholder(rec: FileRec) -> None:

@@ -1,7 +1,10 @@
-"""Small but valid media: float WAV headers, MP4 box trees, and deterministic NPZ zips.
+"""Media faithful to the release: full-length float WAV, MP4 box trees, deterministic NPZ zips.
 
-Headers tell the truth about the full recording (sample count, mvhd duration, frame counts);
-only the payloads are cut short or made low-entropy so files stay tiny.
+The wav holds every sample of the recording (48 kHz mono float32), its signal following the
+file's VAD: a voiced tone with soft edges inside speech, faint noise outside. npz arrays
+encode their frame index (see :func:`feature_arrays`) so a slice can be checked exactly.
+Decodable H.264 comes from :mod:`.video`; :func:`mp4_stub` is the header-only mp4 written
+without PyAV and for placeholders.
 """
 
 from __future__ import annotations
@@ -11,32 +14,28 @@ import math
 import struct
 import zipfile
 import zlib
+from collections.abc import Sequence
+from fractions import Fraction
 
 import numpy as np
 
 SAMPLE_RATE = 48_000
-WAV_PREFIX_SAMPLES = 480
 FPS = 30
+NTSC_FPS = Fraction(30000, 1001)  # V03
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 SENTINEL = 1e12
 MATRIX = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
 ENCODER = b"Lavf60.3.100"  # makes the stream-less placeholder exactly 261 bytes
-# mdat payload per second of video: real files carry ~600 kB/s; 4 kB/s keeps releases small
-# while a sample's media still outweigh its tar headers the way real ones do (by far)
+# header-only mp4 (no PyAV): zero payload per second, so the sample still outweighs its headers
 MDAT_BYTES_PER_S = 4096
+SPEECH_LEVEL, NOISE_LEVEL = 0.2, 0.001
+EDGE_S = 0.01  # fade in/out of each speech segment
 
 
 # --------------------------------------------------------------------------- wav
-def wav_bytes(duration_ms: int) -> bytes:
-    """RIFF/WAVE, IEEE float (format 3), mono, 48 kHz, 32-bit: fmt(18) + fact + data.
-
-    The data chunk declares every sample of the recording; only a short prefix is written.
-    A zero duration gives the 58-byte empty placeholder.
-    """
-    n = duration_ms * SAMPLE_RATE // 1000
+def wav_header(n: int) -> bytes:
+    """RIFF/WAVE header, IEEE float (format 3), mono, 48 kHz, 32-bit: fmt(18) + fact + data."""
     fmt = struct.pack("<HHIIHHH", 3, 1, SAMPLE_RATE, SAMPLE_RATE * 4, 4, 32, 0)
-    t = np.arange(min(n, WAV_PREFIX_SAMPLES), dtype=np.float32)
-    samples = (0.01 * np.sin(t * (2 * math.pi * 220 / SAMPLE_RATE))).astype("<f4").tobytes()
     body = (
         b"WAVE"
         + _chunk(b"fmt ", fmt)
@@ -44,7 +43,39 @@ def wav_bytes(duration_ms: int) -> bytes:
         + b"data"
         + struct.pack("<I", n * 4)
     )
-    return b"RIFF" + struct.pack("<I", len(body) + n * 4) + body + samples
+    return b"RIFF" + struct.pack("<I", len(body) + n * 4) + body
+
+
+def wav_bytes(duration_ms: int, speech_ms: Sequence[tuple[int, int]] = (), seed: int = 0) -> bytes:
+    """The whole recording: ``duration_ms`` of samples whose level follows ``speech_ms``
+    (VAD segments in ms). A zero duration gives the 58-byte empty placeholder."""
+    n = duration_ms * SAMPLE_RATE // 1000
+    return wav_header(n) + speech_signal(n, speech_ms, seed).astype("<f4").tobytes()
+
+
+def speech_signal(n: int, speech_ms: Sequence[tuple[int, int]], seed: int) -> np.ndarray:
+    """``n`` float32 samples: noise, plus a harmonic tone (f0 100-220 Hz) inside speech."""
+    rng = np.random.default_rng(seed)
+    out = (NOISE_LEVEL * rng.standard_normal(n)).astype(np.float32)
+    if not n:
+        return out
+    envelope = np.zeros(n, np.float32)
+    edge = int(EDGE_S * SAMPLE_RATE)
+    for start_ms, end_ms in speech_ms:
+        a, b = start_ms * SAMPLE_RATE // 1000, min(n, end_ms * SAMPLE_RATE // 1000)
+        if b <= a:
+            continue
+        seg = np.ones(b - a, np.float32)
+        ramp = min(edge, (b - a) // 2)
+        if ramp:
+            seg[:ramp] = np.linspace(0, 1, ramp, dtype=np.float32)
+            seg[-ramp:] = np.linspace(1, 0, ramp, dtype=np.float32)
+        envelope[a:b] = seg
+    f0 = float(rng.uniform(100, 220))
+    phase = np.arange(n, dtype=np.float64) * (2 * math.pi * f0 / SAMPLE_RATE)
+    tone = np.sin(phase) + 0.5 * np.sin(2 * phase) + 0.25 * np.sin(3 * phase)
+    out += (SPEECH_LEVEL / 1.75 * tone * envelope).astype(np.float32)
+    return out
 
 
 def _chunk(tag: bytes, payload: bytes) -> bytes:
@@ -61,8 +92,8 @@ def _full(version_flags: int = 0) -> bytes:
     return struct.pack(">I", version_flags)
 
 
-def mp4_bytes(duration_ms: int, video_frames: int, ntsc: bool) -> bytes:
-    """ftyp + moov(mvhd [+ video trak] + udta) + mdat. No trak when there are no frames.
+def mp4_stub(duration_ms: int, video_frames: int, ntsc: bool) -> bytes:
+    """Header-only ftyp + moov(mvhd [+ video trak] + udta) + mdat; no trak without frames.
 
     mvhd timescale is 30000 for 29.97 fps sources (``ntsc``), else 1000. The trak's stts gives
     the frame count (30000 timescale, 1000 or 1001 per frame).
@@ -127,35 +158,55 @@ POSE_SHAPES = {
 HYPERNET_STRIDE, HYPERNET_DIM = 15, 5120
 
 
-def n_frames(duration_ms: int) -> int:
-    return duration_ms * FPS // 1000
+def n_frames(duration_ms: int, ntsc: bool = False) -> int:
+    """Frames of a recording at 30 Hz (29.97 for ``ntsc``, V03): the npz's N."""
+    rate = NTSC_FPS if ntsc else FPS
+    return int(duration_ms * rate // 1000)
 
 
-def feature_arrays(n: int, movement: bool, seed: int) -> dict[str, np.ndarray]:
+def feature_arrays(
+    n: int, movement: bool, seed: int, smplh_n: int | None = None
+) -> dict[str, np.ndarray]:
     """The npz arrays (sorted keys): 9 pose keys, plus 15 ``movement:*`` keys with movement.
 
-    Each feature repeats one random frame (so deflate squeezes it); a few leading frames are
-    invalid, with the translation sentinel there.
+    Every float value encodes its frame: ``a[i].flat[j] == i + (j % 256) / 256`` (exact in
+    float32 below 65,536 frames), so ``floor(a[:, 0...])`` is the frame index and a slice
+    can be checked exactly; ``hypernet_features`` (one row per 15 frames) encodes its row.
+    A few leading frames are invalid (``is_valid`` false, the translation sentinel there).
+    ``smplh_n``: another frame count for the ``smplh:*`` group (upstream issue #34: SMPL-H at
+    240 Hz beside 30 Hz video).
     """
     rng = np.random.default_rng(seed)
-    invalid = np.zeros(n, dtype=bool)
-    invalid[: min(n, int(rng.integers(0, 12)))] = True
-    arrays = {key: _tiled(rng, n, shape) for key, shape in POSE_SHAPES.items()}
-    arrays["smplh:translation"][invalid] = SENTINEL
-    arrays["smplh:is_valid"] = ~invalid
-    arrays["boxes_and_keypoints:is_valid_box"] = ~invalid
+    n_invalid = int(rng.integers(0, 12))
+    counts = {"smplh": smplh_n if smplh_n is not None else n}
+    arrays = {}
+    for key, shape in POSE_SHAPES.items():
+        arrays[key] = indexed(counts.get(key.split(":")[0], n), shape)
+    for group in ("smplh", "boxes_and_keypoints"):
+        valid = _validity(counts.get(group, n), n_invalid * counts.get(group, n) // max(n, 1))
+        arrays["smplh:is_valid" if group == "smplh" else f"{group}:is_valid_box"] = valid
+    arrays["smplh:translation"][~arrays["smplh:is_valid"]] = SENTINEL
     if movement:
         for key, shape in MOVEMENT_SHAPES.items():
-            arrays[f"movement:{key}"] = _tiled(rng, n, shape)
-        arrays["movement:is_valid"] = (~invalid).astype(np.float32)[:, None]
+            arrays[f"movement:{key}"] = indexed(n, shape)
+        arrays["movement:is_valid"] = _validity(n, n_invalid).astype(np.float32)[:, None]
         hyper_rows = -(-n // HYPERNET_STRIDE)
-        arrays["movement:hypernet_features"] = _tiled(rng, hyper_rows, (HYPERNET_DIM,))
+        arrays["movement:hypernet_features"] = indexed(hyper_rows, (HYPERNET_DIM,))
     return dict(sorted(arrays.items()))
 
 
-def _tiled(rng: np.random.Generator, n: int, shape: tuple[int, ...]) -> np.ndarray:
-    frame = np.round(rng.standard_normal(shape), 2).astype(np.float32)
-    return np.broadcast_to(frame, (n, *shape)).copy()
+def indexed(n: int, shape: tuple[int, ...]) -> np.ndarray:
+    """``(n, *shape)`` float32 with ``a[i].flat[j] == i + (j % 256) / 256``."""
+    per_frame = int(np.prod(shape, dtype=np.int64))
+    fraction = (np.arange(per_frame) % 256 / 256).astype(np.float32).reshape(shape)
+    frames = np.arange(n, dtype=np.float32).reshape((n,) + (1,) * len(shape))
+    return frames + fraction
+
+
+def _validity(n: int, n_invalid: int) -> np.ndarray:
+    valid = np.ones(n, dtype=bool)
+    valid[: min(n, n_invalid)] = False
+    return valid
 
 
 def npy_bytes(array: np.ndarray) -> bytes:

@@ -70,7 +70,14 @@ class FileRec:
     extra_key: bool = False
     force_null_word: bool = False
     zero_start_side: int = -1  # the side whose VAD opens at an integer 0 (pair-level)
+    moov_first: bool = True  # mp4 moov before the mdat (else after it)
+    truncated_mp4: bool = False  # the mp4 is cut short inside its mdat
     smplh_rate_multiple: int = 1  # > 1: SMPL-H arrays with that many times the frames (#34)
+
+    @property
+    def ntsc(self) -> bool:
+        """29.97 fps video (and npz frames at that rate): V03's cameras."""
+        return self.file_id.startswith("V03")
 
     @property
     def indent(self) -> int:
@@ -112,3 +119,4 @@ class Plan:
     orphan_people: list[Person]  # participants.csv rows of nobody in the filelist
     orphan_sessions: list[Session]  # relationships.csv rows of no session in the filelist
     quirks: dict[str, list[str]]
+    time_scale: float = 1.0  # recording lengths relative to the release's (short: 0.1)

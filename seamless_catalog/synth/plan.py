@@ -13,6 +13,12 @@ from .people import make_prompts, make_sessions, n_prompts_for, orphans
 
 FILES_PER_SESSION = FULL_FILES / 5_098
 MISMATCH_MS = 95_000
+MISMATCH_QUIRK_MS = 30_000  # a dyad whose halves differ by this much (at the release's scale)
+MAX_MS = 600_000
+# Recording lengths: the release's ("real", mean ~226 s) or a tenth of them ("short", mean
+# ~23 s: full-length float32 wav costs 192 kB a second). Conversational timing (IPUs, gaps,
+# overlaps) is the same in both; only whole-recording lengths are scaled.
+DURATIONS = {"real": 1.0, "short": 0.1}
 SMPLH_240HZ = 8  # upstream issue #34: SMPL-H frame counts of 8 x 30 Hz in six V01 recordings
 
 
@@ -30,14 +36,18 @@ def target_files(n_files: int | None, scale: float | None) -> int:
     return n_files
 
 
-def build_plan(n_files: int, seed: int, smplh_240hz: bool = False) -> Plan:
+def build_plan(n_files: int, seed: int, durations: str = "real", smplh_240hz: bool = False) -> Plan:
+    if durations not in DURATIONS:
+        raise ValueError(f"durations must be one of {sorted(DURATIONS)}, got {durations!r}")
+    time_scale = DURATIONS[durations]
     rng = random.Random(seed)
     prompts = make_prompts(rng, n_prompts_for(n_files))
     n_sessions = max(4, round(n_files / FILES_PER_SESSION))  # every vendor
     sessions, planner = make_sessions(rng, n_sessions)
-    interactions = make_interactions(rng, sessions, prompts, n_files)
-    _plant_file_quirks(interactions)
-    planted_240hz = _plant_smplh_240hz(interactions) if smplh_240hz else []
+    interactions = make_interactions(rng, sessions, prompts, n_files, time_scale)
+    _plant_file_quirks(interactions, time_scale)
+    if smplh_240hz:
+        _plant_smplh_240hz(interactions)
     archives = pack.pack(rng, interactions)
     pack.plant_strays(rng, archives, n_files)
     people = sorted(
@@ -46,12 +56,12 @@ def build_plan(n_files: int, seed: int, smplh_240hz: bool = False) -> Plan:
     )
     orphan_people, orphan_sessions = orphans(rng, planner, len(people), n_sessions)
     files = sorted((r for i in interactions for r in i.files), key=lambda r: r.file_id)
+    _plant_media_quirks(files)
     plan = Plan(
-        seed, prompts, people, sessions, files, archives, orphan_people, orphan_sessions, {}
-    )
-    plan.quirks = collect_quirks(plan, interactions)
-    if planted_240hz:
-        plan.quirks["smplh_240hz"] = planted_240hz
+        seed, prompts, people, sessions, files, archives, orphan_people, orphan_sessions, {},
+        time_scale,
+    )  # fmt: skip
+    plan.quirks = collect_quirks(plan, interactions)  # smplh_240hz: the planted pair, if any
     return plan
 
 
@@ -73,7 +83,7 @@ def _plant_smplh_240hz(interactions: list[Interaction]) -> list[str]:
     return sorted(r.file_id for r in inter.files)
 
 
-def _plant_file_quirks(interactions: list[Interaction]) -> None:
+def _plant_file_quirks(interactions: list[Interaction], time_scale: float = 1.0) -> None:
     """Put one example of each per-file quirk in a known place (train pairs, then dev/test)."""
     pairs = [i for i in interactions if len(i.files) == 2]
     special = [i for i in pairs if i.session.split == "train"] or pairs
@@ -89,7 +99,7 @@ def _plant_file_quirks(interactions: list[Interaction]) -> None:
         elif role == 2:
             a.extra_key = True
         else:
-            longer = min(600_000, a.pair_ms[0] + MISMATCH_MS)
+            longer = min(round(MAX_MS * time_scale), a.pair_ms[0] + round(MISMATCH_MS * time_scale))
             a.pair_ms = b.pair_ms = (a.pair_ms[0], longer)
             b.duration_ms = 0 if b.placeholder else longer
         for rec in (a, b):
@@ -103,6 +113,22 @@ def _plant_annotations(interactions: list[Interaction]) -> None:
         for rec in inter.files:
             rec.ann_3p, rec.ann_1p, rec.placeholder = True, both, False
             _reset(rec)
+
+
+def _plant_media_quirks(files: list[FileRec]) -> None:
+    """Both moov placements (alternating in file_id order) and one mp4 cut short inside its
+    mdat (moov first, so it keeps its duration, as 7 real files do)."""
+    for i, rec in enumerate(files):
+        rec.moov_first = i % 2 == 0
+    plain = [
+        r for r in files
+        if not (r.placeholder or r.silent or r.ann_1p or r.ann_3p or r.extra_key
+                or r.force_null_word) and r.split == "train"
+    ]  # fmt: skip
+    if not plain:
+        return
+    cut = plain[len(plain) // 2]
+    cut.truncated_mp4 = cut.moov_first = True
 
 
 def _reset(rec: FileRec) -> None:
@@ -156,7 +182,8 @@ def collect_quirks(plan: Plan, interactions: list[Interaction]) -> dict[str, lis
             q["prompt_reused_across_sessions"] += ids
         if len(ids) == 1:
             q["singleton_interaction"] += ids
-        if abs(inter.files[0].pair_ms[0] - inter.files[0].pair_ms[1]) >= 30_000 and len(ids) == 2:
+        gap = abs(inter.files[0].pair_ms[0] - inter.files[0].pair_ms[1])
+        if gap >= MISMATCH_QUIRK_MS * plan.time_scale and len(ids) == 2:
             q["dyad_duration_mismatch"] += ids
     _file_flag_quirks(plan, q)
     return {k: sorted(set(v)) for k, v in sorted(q.items())}
@@ -177,6 +204,11 @@ def _file_flag_quirks(plan: Plan, q: dict[str, list[str]]) -> None:
         "has_imitator_movement": lambda r: r.movement,
         "annotation_1p": lambda r: r.ann_1p,
         "annotation_3p": lambda r: r.ann_3p,
+        "mp4_moov_first": lambda r: r.moov_first and not r.placeholder,
+        "mp4_moov_at_end": lambda r: not r.moov_first and not r.placeholder,
+        "truncated_mp4": lambda r: r.truncated_mp4,
+        "smplh_240hz": lambda r: r.smplh_rate_multiple > 1,
+        "video_29_97_fps": lambda r: r.ntsc and not r.placeholder,
     }
     for name, test in flags.items():
         q[name] = [r.file_id for r in plan.files if test(r)]

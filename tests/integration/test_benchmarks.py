@@ -71,3 +71,9 @@ def test_bench_engines_quick(tmp_path: Path) -> None:
     for engine in ("local", "ray", "dask"):
         assert f"\n{engine} " in out
     assert "vs local" in out and "per tar" in out and "goals:" in out
+
+
+def test_bench_clips_quick(tmp_path: Path) -> None:
+    pytest.importorskip("av", reason="the clip benchmark makes H.264 recordings ([video] extra)")
+    out = run_script("bench_clips.py", "--work", str(tmp_path), work=tmp_path)
+    assert "machine:" in out and "wav+npz+json" in out and "baseline / ours" in out

@@ -46,11 +46,15 @@ def test_load_from_the_local_tars_equals_the_generator(hf_catalog, release, ids)
             _assert_matches_tree(s, release, rows[fid])
 
 
-def test_truncated_wav_is_reported_not_padded(hf_catalog, release, ids):
+def test_truncated_wav_is_reported_not_padded(hf_catalog, release, ids, tmp_path):
+    src = tree_path(release, by_id(release)[ids[0]], "wav")
+    local = tmp_path / src.relative_to(release / "tree")
+    local.parent.mkdir(parents=True)
+    local.write_bytes(src.read_bytes()[: 58 + 4 * 1000 + 2])  # a download cut short
     with Catalog.open(hf_catalog) as cat:
-        s = cat.load(ids[0], modalities="wav", source=str(release / "hf"))
+        s = cat.load(ids[0], modalities="wav", media=tmp_path)
     info = s.audio_info
-    assert info.n_samples == len(s.audio) < info.n_samples_declared and info.truncated
+    assert info.n_samples == len(s.audio) == 1000 < info.n_samples_declared and info.truncated
     assert s.json is None and s.npz is None and s.video is None
 
 

@@ -50,7 +50,8 @@ MOVEMENT_KEYS = {
 # --------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="session")
 def rel(tmp_path_factory):
-    return generate(tmp_path_factory.mktemp("synth") / "a", n_files=N_FILES, seed=0)
+    out = tmp_path_factory.mktemp("synth") / "a"
+    return generate(out, n_files=N_FILES, seed=0, smplh_240hz=True)
 
 
 @pytest.fixture(scope="session")
@@ -289,6 +290,29 @@ def test_wav_headers(rel, rows, truth, meta):
         assert len(data) == 58 and riff_chunks(data)[b"data"][0] == 0
 
 
+def test_wav_full_length_and_follows_vad(rel, rows, docs, meta):
+    """Every sample is there, and the signal is loud inside the VAD's speech, faint outside."""
+    louder = 0
+    for r in rows:
+        fid = r["file_id"]
+        data = tree_file(rel, r, "wav")
+        chunks = riff_chunks(data)
+        declared, payload = chunks[b"data"]
+        assert len(payload) == declared  # full length, not a prefix
+        x = np.frombuffer(payload, "<f4")
+        speech = np.zeros(len(x), bool)
+        for v in docs[fid]["metadata:vad"]:
+            a, b = round(v["start"] * 48000), round(v["end"] * 48000)
+            speech[a + 960 : max(a + 960, b - 960)] = True  # away from the 10 ms fades
+        silence = np.ones(len(x), bool)
+        for v in docs[fid]["metadata:vad"]:
+            silence[max(0, round(v["start"] * 48000) - 480) : round(v["end"] * 48000) + 480] = False
+        if speech.any() and silence.any():
+            assert np.sqrt(np.mean(x[speech] ** 2)) > 50 * np.sqrt(np.mean(x[silence] ** 2)), fid
+            louder += 1
+    assert louder >= len(rows) // 2
+
+
 def mp4_boxes(data: bytes) -> list[tuple[bytes, bytes]]:
     out, pos = [], 0
     while pos < len(data):
@@ -307,16 +331,55 @@ def test_mp4_mvhd(rel, rows, truth, meta):
         mvhd = moov[b"mvhd"]
         assert mvhd[0] == 0  # version 0
         timescale, duration = struct.unpack(">II", mvhd[12:20])
-        assert timescale in (1000, 30000)
-        expected_s = int(truth[r["file_id"]]["duration_ms"]) / 1000
-        assert abs(duration / timescale - expected_s) < 0.001
+        facts = truth[r["file_id"]]
+        fps = 30000 / 1001 if facts["fps"] == "29.97" else 30.0
+        expected_s = int(facts["n_video_frames"]) / fps  # the video's own length
+        assert abs(duration / timescale - expected_s) < 1.5 / fps
         if r["file_id"] in meta["quirks"]["placeholder"]:
             assert len(data) == 261 and duration == 0 and b"trak" not in moov
         else:
             assert b"trak" in moov
 
 
-def test_npz_members(rel, rows, truth):
+def test_mp4_decodes_to_indexed_frames(rel, rows, truth, meta):
+    """H.264 that PyAV decodes: every frame spells its index, the GOP is 1-2 s, both moov
+    placements occur, V03 runs at 29.97 fps, and a truncated file keeps its moov."""
+    av = pytest.importorskip("av", reason="the [video] extra (PyAV) is not installed")
+    from tests.media_helpers import decoded_indices, keyframes, top_boxes
+
+    q = meta["quirks"]
+    placements = set()
+    for r in rows:
+        fid, facts = r["file_id"], truth[r["file_id"]]
+        if fid in q["placeholder"] or fid in q["truncated_mp4"]:
+            continue
+        data = tree_file(rel, r, "mp4")
+        boxes = top_boxes(data)
+        placements.add(boxes.index(b"moov") < boxes.index(b"mdat"))
+        assert (boxes.index(b"moov") < boxes.index(b"mdat")) == (facts["moov_first"] == "1")
+        indices, times = decoded_indices(data)
+        assert indices == list(range(int(facts["n_video_frames"]))), fid
+        fps = 30000 / 1001 if fid.startswith("V03") else 30
+        assert times[1] - times[0] == pytest.approx(1 / fps, abs=1e-4)
+        keys = keyframes(data)
+        gop = int(facts["gop_frames"])
+        assert 30 <= gop <= 60 and keys == list(range(0, len(indices), gop)), fid
+    assert placements == {True, False}
+    (cut,) = q["truncated_mp4"]
+    row = next(x for x in rows if x["file_id"] == cut)
+    data = tree_file(rel, row, "mp4")
+    boxes = top_boxes(data)
+    assert boxes.index(b"moov") < boxes.index(b"mdat")  # it keeps its moov
+    got = []
+    with pytest.raises(av.error.InvalidDataError), av.open(io.BytesIO(data)) as c:
+        for frame in c.decode(video=0):  # the samples past the cut are gone
+            got.append(frame)
+    assert 0 < len(got) < int(truth[cut]["n_video_frames"])
+
+
+def test_npz_members(rel, rows, truth, meta):
+    smplh_240 = set(meta["quirks"]["smplh_240hz"])
+    assert smplh_240
     for r in rows:
         raw = tree_file(rel, r, "npz")
         with zipfile.ZipFile(io.BytesIO(raw)) as zf:
@@ -324,22 +387,45 @@ def test_npz_members(rel, rows, truth):
             assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
         facts = truth[r["file_id"]]
         n = int(facts["n_frames"])
-        assert n == int(facts["duration_ms"]) * 30 // 1000
+        rate = 30000 / 1001 if r["file_id"].startswith("V03") else 30
+        assert n == int(int(facts["duration_ms"]) * rate // 1000)
         if facts["placeholder"] == "0":
             assert -3 <= int(facts["n_video_frames"]) - n <= 5
         with np.load(io.BytesIO(raw)) as npz:
             movement = r["has_imitator_movement"] == "1"
             assert len(npz.files) == (24 if movement else 9)
+            smplh_n = int(facts["smplh_frames"])  # 8 x n where SMPL-H runs at 240 Hz
+            assert smplh_n == (8 * n if r["file_id"] in smplh_240 else n)
             for key, (shape, dtype) in POSE_KEYS.items():
-                assert npz[key].shape == (n, *shape) and npz[key].dtype == dtype
+                rows_ = smplh_n if key.startswith("smplh:") else n
+                assert npz[key].shape == (rows_, *shape) and npz[key].dtype == dtype
+                if dtype == "float32" and key != "smplh:translation":
+                    assert_frame_indexed(npz[key])
             valid = npz["smplh:is_valid"]
             assert np.all(npz["smplh:translation"][~valid] > 1e11)
+            if valid.any():  # the valid frames are the last ones
+                first = int(np.argmax(valid))
+                assert valid[first:].all()
+                assert_frame_indexed(npz["smplh:translation"][first:], first)
             if movement:
                 for key, shape in MOVEMENT_KEYS.items():
                     arr = npz[f"movement:{key}"]
                     assert arr.shape == (n, *shape) and arr.dtype == np.float32
+                    if key != "is_valid":
+                        assert_frame_indexed(arr)
                 hyper = npz["movement:hypernet_features"]
                 assert hyper.shape == (math.ceil(n / 15), 5120)
+                assert_frame_indexed(hyper)
+
+
+def assert_frame_indexed(arr: np.ndarray, first: int = 0) -> None:
+    """Row i holds i + (j % 256) / 256 at flat position j: a slice can be checked exactly."""
+    if not len(arr):
+        return  # a placeholder's N = 0
+    flat = arr.reshape(len(arr), -1)
+    j = np.arange(flat.shape[1]) % 256 / 256
+    expected = np.arange(first, first + len(arr))[:, None] + j[None, :]
+    assert np.array_equal(flat, expected.astype(np.float32))
 
 
 # --------------------------------------------------------------------------- JSON
@@ -455,8 +541,20 @@ def _states(a, b):
     return out
 
 
-def test_turn_taking_sanity(docs, rows):
+@pytest.fixture(scope="session")
+def conversations(tmp_path_factory):
+    """Recordings of the release's lengths (metadata only: media would cost 192 kB/s of wav),
+    so that 20 pairs hold enough turns for the statistics below."""
+    rel = generate(tmp_path_factory.mktemp("talk"), n_files=N_FILES, seed=0,
+                   layouts=("tree",), metadata_only=True)  # fmt: skip
+    with rel.filelist.open(newline="") as fh:
+        listed = list(csv.DictReader(fh))
+    return listed, {r["file_id"]: json.loads(tree_file(rel, r, "json")) for r in listed}
+
+
+def test_turn_taking_sanity(conversations):
     """Conversations land in the sanity ranges of turn-taking.md (pooled over the pairs)."""
+    rows, docs = conversations
     by_key = defaultdict(list)
     for r in rows:
         by_key[r["file_id"].rsplit("_P", 1)[0]].append(r["file_id"])

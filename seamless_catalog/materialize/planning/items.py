@@ -9,6 +9,7 @@ members of one sample (the 512-byte headers between them are read and dropped).
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -19,7 +20,8 @@ MEMBER = "member"  # a member of a tar, copied as is
 OBJECT = "object"  # a whole object of the per-file layout, copied as is
 MERGE_NPZ = "merge-npz"  # per-feature .npy objects merged into one npz
 MERGE_JSON = "merge-json"  # transcript/VAD/annotation JSON Lines merged into one json
-MERGED = (MERGE_NPZ, MERGE_JSON)
+CLIP = "clip"  # a window of a member or object, cut by range (``Item.clip`` says how)
+MERGED = (MERGE_NPZ, MERGE_JSON, CLIP)  # outputs built in memory from their parts
 
 
 @dataclass(frozen=True)
@@ -52,10 +54,13 @@ class Item:
     state: str = "todo"  # "todo", "present" (verified on disk), "failed"
     reason: str = ""
     partial: int = 0  # bytes of a resumable temp file left by an interrupted run
+    clip: dict | None = None  # a clip's window and rules (planning/clips.py), JSON-able
 
     @property
     def needed(self) -> int:
-        """Bytes of the source this file is made of."""
+        """Bytes of the source this file is made of (a clip: the planner's estimate)."""
+        if self.clip is not None and "estimate" in self.clip:
+            return int(self.clip["estimate"])
         return sum(p.length for p in self.parts)
 
     @property
@@ -70,6 +75,8 @@ class Item:
     def fingerprint(self) -> str:
         """Identity of a merged output's inputs (their keys, sizes and versions)."""
         text = "\n".join(f"{p.key}\t{p.length}\t{p.etag or ''}" for p in self.parts)
+        if self.clip is not None:  # another window, rate or feature list is another clip
+            text += "\n" + json.dumps(self.clip, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
 
 

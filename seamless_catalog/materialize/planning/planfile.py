@@ -66,6 +66,7 @@ SCHEMA = pa.schema(
         ("absent", pa.list_(pa.string())),
         ("state", pa.string()),
         ("reason", pa.string()),
+        ("clip", pa.string()),  # a clip's window and rules as JSON (kind "clip"), else null
     ]
 )
 
@@ -106,6 +107,7 @@ def _row(item: Item) -> dict:
         "etag": item.parts[0].etag if len(item.parts) == 1 else None, "member_idx": item.order,
         "absent": list(item.absent), "state": "failed" if item.state == "failed" else "todo",
         "reason": item.reason,
+        "clip": None if item.clip is None else json.dumps(item.clip, sort_keys=True),
     }  # fmt: skip
 
 
@@ -169,6 +171,7 @@ def _item(r: dict) -> Item:
         r["file_id"], r["ext"], r["name"], r["dest"], r["kind"], r["source"], parts,
         size=r["size"], sha256=r["sha256"], order=r["member_idx"] or 0,
         absent=tuple(r["absent"] or ()), state=r["state"], reason=r["reason"] or "",
+        clip=json.loads(r["clip"]) if r.get("clip") else None,
     )  # fmt: skip
 
 

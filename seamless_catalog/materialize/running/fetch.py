@@ -13,7 +13,7 @@ from pathlib import Path
 from ...errors import CatalogError, disk_errors
 from ...remote import ObjectStore
 from ...store.snapshots import write_atomic
-from ..planning.items import MERGE_NPZ, Item, Plan, Request
+from ..planning.items import CLIP, MERGE_NPZ, Item, Plan, Request
 from . import merge
 from .local import clear_stale_temps, sidecar
 from .receipts import Outcome
@@ -123,6 +123,13 @@ def merged_bytes(
     """Fetch every part of a merged output and build it (npz or json) in memory;
     ``fetched[0]`` counts the bytes read, also when this raises."""
     fetched = fetched if fetched is not None else [0]
+    if item.kind == CLIP:  # cut by range: only the window's bytes are read
+        from .clipcut import cut_item
+
+        out = cut_item(store, item)
+        fetched[0] += out.fetched
+        on_bytes(out.fetched)
+        return out.data
     blobs: dict[str, bytes] = {}
     for part in item.parts:
         buf = io.BytesIO()

@@ -63,10 +63,12 @@ def run_items(
     plan_id: str | None = None,
     shard: tuple[int, int] = (1, 1),
     lock: contextlib.AbstractContextManager | None = None,
+    rejected: list[Outcome] | None = None,
 ) -> MaterializeResult:
     """The work of one shard (or of a whole selection): under ``lock``, skip what is on disk
     and verified, fetch the rest (retried, resumed, each tar resolved once by ``store``),
-    verify, rename into place, and write the shard's receipt."""
+    verify, rename into place, and write the shard's receipt. ``rejected``: selection rows
+    that gave nothing to fetch (invalid windows), reported as failures in the receipt."""
     with lock if lock is not None else contextlib.nullcontext():
         settle(plan, to)
         progress = fetch.Progress(plan.bytes_to_fetch, len(plan.todo), settings.progress)
@@ -81,7 +83,7 @@ def run_items(
             )  # fmt: skip
             for fid in unknown
         ]
-        result.outcomes = missing + _settled(plan) + done
+        result.outcomes = missing + list(rejected or []) + _settled(plan) + done
         result.outcomes.sort(key=lambda o: (o.file_id, o.path or ""))
         result.bytes_fetched = sum(o.bytes for o in result.outcomes)
         run_id = receipts.new_run_id()
