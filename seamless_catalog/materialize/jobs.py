@@ -5,7 +5,7 @@ destination's lock from before the source is read until the receipt is written."
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,8 +76,11 @@ def plan_selection(
     merge: bool,
     workers: int,
     clips: ClipOptions,
+    selected: Callable[[], object] = lambda: None,
 ) -> Planned:
-    """The plan of a selection: whole files, or the clips of its windows."""
+    """The plan of a selection: whole files, or the clips of its windows. ``selected`` is
+    called once the selection is known to be valid, before planning (materialize takes the
+    destination's lock there: an empty or bad selection leaves nothing behind)."""
     features = parse_features(clips.features)
     windows = clips.windows
     if windows is None:
@@ -86,6 +89,7 @@ def plan_selection(
         if features is not None or clips.exact:
             raise UsageError("--features and --exact are for clips: select start_s and end_s")
         chosen = select(cat, sql=sql, selection=selection, ids=ids, pairs=pairs, shard=shard)
+        selected()
         plan = plan_files(cat, store, chosen.files, modalities, merge, workers)
         return Planned(
             plan, list(chosen.unknown), [], tuple(chosen.unknown_keys), tuple(chosen.files)
@@ -97,6 +101,7 @@ def plan_selection(
         )
     ws = select_windows(cat, sql=sql, selection=selection, pad=clips.pad, before=clips.before,
                         after=clips.after, shard=shard)  # fmt: skip
+    selected()
     tasks = plan_clips(cat, store, ws.windows, modalities, features, clips.exact, merge)
     plan = Plan(store.uri, source_layout(store.uri), [t.item for t in tasks])
     rejected = [
@@ -171,11 +176,15 @@ def materialize(
     with contextlib.ExitStack() as held:
         with open_selected(catalog_dir, selection) as cat:
             store = open_store(source, settings)
-            if not dry_run:  # one run at a time writes into ``to``; "present" is decided under it
-                held.enter_context(destination_lock(to))
+
+            def lock() -> None:  # one run at a time writes into ``to``; "present" is decided
+                if not dry_run:  # under it
+                    held.enter_context(destination_lock(to))
+
             planned = plan_selection(
                 cat, store, sql=sql, selection=selection, ids=ids, pairs=pairs, shard=shard_kn,
                 modalities=mods, merge=merge, workers=workers, clips=clips or ClipOptions(),
+                selected=lock,
             )  # fmt: skip
             # a shard fills part of archives by design: the other shards do the rest
             archives = {} if dry_run or shard_kn else archive_files(cat, planned.files)

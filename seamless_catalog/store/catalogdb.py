@@ -75,6 +75,7 @@ class CatalogDB:
         self.root = Path(root)
         self.manifest = manifest
         self.con = connect()
+        self._last = self.con  # where the last query ran (see sql)
         self.prebuilt = (
             derived
             and manifest is not None
@@ -119,22 +120,28 @@ class CatalogDB:
         """Run SQL over the views; a DuckDB relation (``.pl()``, ``.arrow()``, ``.df()``).
 
         A result left open (DuckDB 2's ``.arrow()`` is a streaming reader) never blocks the
-        next query: that one runs on a new cursor of the same database (same views and
-        settings; the connection's temp tables are the one thing it cannot see)."""
+        next query: that one runs on another cursor of the same database (same views and
+        settings). The catalog's own connection is used whenever it is free, else the cursor
+        the last query ran on: a temp table made while a result is open is seen by the
+        queries after it (select.selection and select.windows rely on that)."""
         try:
             return self._free_connection().sql(query, params=params)
         except duckdb.Error as e:
             raise query_failed(e) from e
 
     def _free_connection(self) -> duckdb.DuckDBPyConnection:
-        try:
-            self.con.execute("SELECT 1").fetchall()  # refused while a streamed result is open
-            return self.con
-        except _BUSY:
-            cur = self.con.cursor()
-            if self.prebuilt:
-                cur.execute(f"USE {views.ATTACHED}")  # USE is per connection
-            return cur
+        for con in dict.fromkeys((self.con, self._last)):
+            try:
+                con.execute("SELECT 1").fetchall()  # refused while a streamed result is open
+            except _BUSY:
+                continue
+            self._last = con
+            return con
+        cur = self.con.cursor()
+        if self.prebuilt:
+            cur.execute(f"USE {views.ATTACHED}")  # USE is per connection
+        self._last = cur
+        return cur
 
     def query(
         self,

@@ -48,6 +48,21 @@ def in_workdir(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return workdir
 
 
+# The README's Python blocks this file runs, each found by a line only it has.
+BLOCKS = {
+    "from_python": "tbl = cat.sql(",
+    "loading": "cat.load_pair(",
+    "torch": "cat.torch_dataset(",
+    "engines": "manifest.json",
+}
+
+
+def python_block(marker: str) -> str:
+    found = [b for b in readme_blocks("python") if marker in b]
+    assert len(found) == 1, (marker, len(found))
+    return found[0]
+
+
 def run_block(code: str, ns: dict) -> dict:
     exec(compile(code, "README.md", "exec"), ns)  # noqa: S102 - the README's own code
     return ns
@@ -56,15 +71,13 @@ def run_block(code: str, ns: dict) -> dict:
 def test_the_python_blocks_are_the_ones_this_test_knows():
     """A new block must be given a run here (fails when the README gains or loses one)."""
     blocks = readme_blocks("python")
-    assert len(blocks) == 4, [b.splitlines()[0] for b in blocks]
-    assert "tbl = cat.sql(" in blocks[0] and "cat.value(" in blocks[0]
-    assert "cat.load(" in blocks[1] and "cat.stream(" in blocks[1]
-    assert "cat.torch_dataset(" in blocks[2]
-    assert "manifest.json" in blocks[3]
+    assert len(blocks) == len(BLOCKS) + 1, [b.splitlines()[0] for b in blocks]  # + clips: below
+    assert [python_block(m) for m in BLOCKS.values()]  # each marker finds exactly one block
+    assert sum("cat.clips(" in b for b in blocks) == 1  # run by tests/integration/test_clips.py
 
 
 def test_from_python_block_interleaves_an_open_arrow_result(in_workdir: Path):
-    ns = run_block(readme_blocks("python")[0], {})
+    ns = run_block(python_block(BLOCKS["from_python"]), {})
     cat = ns["cat"]
     # the Arrow result is still open (a streaming reader on DuckDB 2) and still whole
     tbl = ns["tbl"]
@@ -90,7 +103,7 @@ def test_interleaved_results_keep_temp_tables(in_workdir: Path):
 
 
 def test_loading_block_reads_the_recorded_sample_offline(in_workdir: Path, no_external_network):
-    ns = run_block(readme_blocks("python")[0] + readme_blocks("python")[1], {})
+    ns = run_block(python_block(BLOCKS["from_python"]) + python_block(BLOCKS["loading"]), {})
     s, a, b = ns["s"], ns["a"], ns["b"]
     assert s.file_id == "V00_S0100_I00000002_P0100"  # read from the recorded sample
     assert s.json and s.audio is not None and s.sample_rate > 0
@@ -106,7 +119,7 @@ def test_loading_block_reads_the_recorded_sample_offline(in_workdir: Path, no_ex
 
 def test_torch_block(in_workdir: Path):
     pytest.importorskip("torch", reason="torch not installed (pip install torch)")
-    ns = run_block(readme_blocks("python")[0] + readme_blocks("python")[2], {})
+    ns = run_block(python_block(BLOCKS["from_python"]) + python_block(BLOCKS["torch"]), {})
     assert sum(1 for _ in ns["ds"]) == ns["cat"].value(
         "select count(*) from files where split = 'dev'"
     )
@@ -118,7 +131,7 @@ def test_other_engines_block_reads_exactly_the_current_snapshot(in_workdir: Path
         want = cat.value("select count(*) from raw.files")
         labels = sorted(r[0] for r in cat.sql("select distinct label from raw.files").fetchall())
     globbed = sum(1 for _ in Path("cat/data/files").rglob("*.parquet"))
-    ns = run_block(readme_blocks("python")[3], {})
+    ns = run_block(python_block(BLOCKS["engines"]), {})
     assert len(ns["files"]) < globbed
     assert ns["by_polars"].height == ns["by_pyarrow"].num_rows == ns["by_duckdb"].num_rows == want
     assert sorted(set(ns["by_polars"]["label"].to_list())) == labels  # hive columns kept
@@ -151,8 +164,8 @@ def test_lowest_duckdb_runs_the_python_blocks_and_reads_what_the_highest_wrote(w
     over a catalog written by the DuckDB this venv has (2.x), then its own quickstart."""
     script = (
         "import duckdb; assert duckdb.__version__.startswith('1.2'), duckdb.__version__\n"
-        + readme_blocks("python")[0]
-        + readme_blocks("python")[3]
+        + python_block(BLOCKS["from_python"])
+        + python_block(BLOCKS["engines"])
         + "tbl = tbl.read_all() if hasattr(tbl, 'read_all') else tbl\n"
         + "assert tbl.num_rows == cat.value('select count(*) from pairs') > 0\n"
         + "assert by_duckdb.num_rows == cat.value('select count(*) from raw.files')\n"
@@ -219,8 +232,13 @@ def readme_commands() -> list[str]:
     for lang, block in re.findall(r"^```(\w*)\n(.*?)^```", text, re.S | re.M):
         if lang not in ("", "sh"):
             continue
+        pending = ""
         for line in block.replace("\\\n", " ").splitlines():
-            line = re.sub(r"\s+#.*$", "", line).strip() if not line.startswith("#") else ""
+            pending += (" " if pending else "") + line
+            if pending.count('"') % 2:
+                continue  # a quoted argument goes on on the next line
+            line, pending = pending, ""
+            line = re.sub(r"\s+#[^\"']*$", "", line).strip() if not line.startswith("#") else ""
             if line:
                 commands.append(re.sub(r"\s+", " ", line))
     return commands
