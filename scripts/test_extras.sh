@@ -3,6 +3,7 @@
 # machine can run (idempotent; Debian/Ubuntu, run inside the project's virtualenv):
 #   browser + dashboard   Debian's Chromium, the [dashboard] extra, Playwright's client
 #   benchmarks            nginx, aria2, curl, moto
+#   third-party servers   nginx and openssl (tests/integration/test_nginx_cdn.py: the CDN path)
 #   engines               the [ray] and [dask] extras
 #   older DuckDB clients  duckdb 1.2.2 and the duckdb-cli 1.5.6 binary, in .old-duckdb/
 #                         (tests/integration/test_readme.py opens catalog.duckdb with them)
@@ -11,6 +12,11 @@ cd "$(dirname "$0")/.."
 
 bash scripts/ci_browser.sh
 bash scripts/ci_bench.sh
+if ! command -v openssl >/dev/null 2>&1; then  # the nginx tests' self-signed certificate
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends openssl
+fi
 python -c "import ray, dask.distributed" 2>/dev/null || python -m pip install -q -e '.[ray,dask]'
 if [ ! -x .old-duckdb/duckdb_cli/duckdb ] || [ ! -d .old-duckdb/duckdb ]; then
     python -m pip install -q --no-deps --target .old-duckdb "duckdb==1.2.2" "duckdb-cli==1.5.6"

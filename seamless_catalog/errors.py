@@ -129,6 +129,17 @@ class RemoteUnavailable(RemoteError):
     """Retries (or the client's retry budget) ran out, or the server asked to wait too long."""
 
 
+class RemoteUntrusted(RemoteError):
+    """The server's TLS certificate is not trusted: retrying cannot help."""
+
+    def __init__(self, what: object, reason: str) -> None:
+        super().__init__(
+            what,
+            f"TLS certificate not trusted ({reason})",
+            "if the server is yours, set SSL_CERT_FILE to the file of the CA that signed it",
+        )
+
+
 class RemoteIntegrityError(RemoteError):
     """The server answered with bytes other than those asked for (a wrong ``Content-Range``,
     a body of the wrong length, a ``Range`` it would not honour). Nothing was kept."""

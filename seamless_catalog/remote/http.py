@@ -27,7 +27,13 @@ from typing import BinaryIO, Protocol
 import urllib3
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from ..errors import ObjectChanged, RemoteError, RemoteIntegrityError, RemoteUnavailable
+from ..errors import (
+    ObjectChanged,
+    RemoteError,
+    RemoteIntegrityError,
+    RemoteUnavailable,
+    RemoteUntrusted,
+)
 
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 MAX_SLICE_SKIP = 64 * 1024 * 1024  # a Range-ignoring server: discard at most this much
@@ -168,6 +174,8 @@ class HttpClient:
                 timeout=self.timeout,
             )
         except (Urllib3Error, OSError) as e:
+            if "CERTIFICATE_VERIFY_FAILED" in str(e):  # will fail the same way every time
+                raise RemoteUntrusted(_redact(url), "certificate verify failed") from None
             raise _Transient(f"{type(e).__name__}: {e}") from None
         if resp.status in RETRY_STATUS:
             wait = retry_after(resp.headers) if resp.status in (429, 503) else 0.0

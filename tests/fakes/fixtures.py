@@ -2,7 +2,8 @@
 
 Isolation (``no_external_network``, ``hf_isolated``, ``hf_backoff_sleeps``), the Hub
 (``hub_repo``, ``make_hub_server``, ``hub_server``), the per-file CDN (``make_cdn_server``) and
-S3 (``s3_server``, ``s3_env``, ``make_s3_bucket``).
+S3 (``s3_server``, ``s3_env``, ``make_s3_bucket``), and nginx as the CDN (``nginx_certificate``,
+``make_nginx``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from . import s3
+from . import nginx, s3
 from .cdn import CdnServer
 from .hub import HubServer
 from .repo import write_hub_repo
@@ -164,3 +165,38 @@ def make_s3_bucket(s3_env: str) -> Callable[..., str]:
         return s3.upload_per_file(s3_env, root, groups, prefix)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def nginx_certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed (cert.pem, key.pem) for 127.0.0.1, made once; skips without nginx."""
+    reason = nginx.nginx_available()
+    if reason:
+        pytest.skip(reason)
+    return nginx.make_certificate(tmp_path_factory.mktemp("nginx_tls"))
+
+
+@pytest.fixture
+def make_nginx(
+    nginx_certificate: tuple[Path, Path],
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    no_external_network: None,
+) -> Iterator[Callable[[Path], nginx.NginxServer]]:
+    """Factory of started nginx servers over a folder: ``make_nginx(root)`` (HTTP and HTTPS).
+
+    ``SSL_CERT_FILE`` names the test certificate, so clients in this process and in
+    subprocesses trust ``.https``; every server is stopped at teardown.
+    """
+    cert, key = nginx_certificate
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    servers: list[nginx.NginxServer] = []
+
+    def make(root: Path) -> nginx.NginxServer:
+        server = nginx.NginxServer(root, tmp_path_factory.mktemp("nginx"), cert, key).start()
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
