@@ -140,6 +140,11 @@ class RemoteUntrusted(RemoteError):
         )
 
 
+class RemoteAccessDenied(RemoteError):
+    """The server refuses us this repository (gated, or a token it does not accept): retrying
+    without doing what the message says cannot help."""
+
+
 class RemoteIntegrityError(RemoteError):
     """The server answered with bytes other than those asked for (a wrong ``Content-Range``,
     a body of the wrong length, a ``Range`` it would not honour). Nothing was kept."""
@@ -157,7 +162,7 @@ class ObjectChanged(RemoteIntegrityError):
         RemoteError.__init__(
             self,
             what,
-            f"changed while being read (ETag {before} -> {after})",
+            f"changed while being read (ETag {before or 'unknown'} -> {after or 'unknown'})",
             "the source was updated; run the command again to read the new version",
         )
         self.before = before

@@ -78,12 +78,15 @@ TOTAL = Traffic()  # every client in the process together (for progress bars)
 
 
 class HttpStatusError(RemoteError):
-    """A final answer other than success (403, 404, 416...); ``status`` says which."""
+    """A final answer other than success (403, 404, 416...); ``status`` says which, and
+    ``error_code``/``error_message`` what the Hub's ``X-Error-Code``/``X-Error-Message`` said."""
 
-    def __init__(self, url: str, status: int, body: bytes = b"") -> None:
+    def __init__(self, url: str, status: int, body: bytes = b"", headers=None) -> None:
         text = body[:200].decode("utf-8", "replace").strip()
         super().__init__(_redact(url), f"HTTP {status}" + (f" ({text})" if text else ""))
         self.status = status
+        self.error_code = (headers or {}).get("X-Error-Code")
+        self.error_message = (headers or {}).get("X-Error-Message")
 
 
 class _Transient(Exception):
@@ -206,7 +209,7 @@ class HttpClient:
             if resp.status in (401, 403) and not refreshed and target.refresh():
                 refreshed = True
                 continue
-            raise HttpStatusError(url, resp.status, body)
+            raise HttpStatusError(url, resp.status, body, resp.headers)
 
     def head(self, target: Target) -> urllib3.BaseHTTPResponse:
         resp = self.request("HEAD", target)

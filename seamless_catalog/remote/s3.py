@@ -80,10 +80,19 @@ class S3Store(ReaderBackedStore):
             if code in ABSENT:
                 raise FileNotFoundError(code) from None
             if code in ("412", "PreconditionFailed"):
-                raise ObjectChanged(f"s3://{self.bucket}/{kwargs.get('Key')}", "?", "?") from None
+                pinned = str(kwargs.get("IfMatch", "")).strip('"') or None
+                where = f"s3://{self.bucket}/{kwargs.get('Key')}"
+                raise ObjectChanged(where, pinned, self._current_etag(kwargs["Key"])) from None
             raise RemoteError(f"s3://{self.bucket}/{kwargs.get('Key', '')}", str(e)) from None
         except BotoCoreError as e:
             raise RemoteUnavailable(f"s3://{self.bucket}/{kwargs.get('Key', '')}", str(e)) from None
+
+    def _current_etag(self, key: str) -> str | None:
+        """The object's ETag now (for an error message: which version replaced ours)."""
+        try:
+            return self.s3.head_object(Bucket=self.bucket, Key=key)["ETag"].strip('"')
+        except Exception:  # noqa: BLE001 - only a message is at stake; say "unknown"
+            return None
 
     # -- ObjectStore -----------------------------------------------------------------------
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
