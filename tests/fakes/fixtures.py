@@ -2,8 +2,8 @@
 
 Isolation (``no_external_network``, ``hf_isolated``, ``hf_backoff_sleeps``), the Hub
 (``hub_repo``, ``make_hub_server``, ``hub_server``), the per-file CDN (``make_cdn_server``) and
-S3 (``s3_server``, ``s3_env``, ``make_s3_bucket``), and nginx as the CDN (``nginx_certificate``,
-``make_nginx``).
+S3 (``s3_server``, ``s3_env``, ``make_s3_bucket``), nginx as the CDN (``nginx_certificate``,
+``make_nginx``) and s3rver beside moto (``s3rver``).
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from . import nginx, s3
 from .cdn import CdnServer
 from .hub import HubServer
 from .repo import write_hub_repo
+from .s3rver import CREDENTIALS as S3RVER_CREDENTIALS
+from .s3rver import MISSING, S3rver, s3rver_binary
 
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
@@ -200,3 +202,25 @@ def make_nginx(
     yield make
     for server in servers:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3rver_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3rver]:
+    if s3rver_binary() is None:
+        pytest.skip(MISSING)
+    with S3rver(tmp_path_factory.mktemp("s3rver")) as server:
+        yield server
+
+
+@pytest.fixture
+def s3rver(
+    s3rver_server: S3rver, monkeypatch: pytest.MonkeyPatch, no_external_network: None
+) -> str:
+    """The endpoint URL of an s3rver on 127.0.0.1, its credentials in the environment."""
+    for name, value in S3RVER_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    return s3rver_server.endpoint
