@@ -169,6 +169,20 @@ class ObjectChanged(RemoteIntegrityError):
         self.after = after
 
 
+class RangeNotSupported(RemoteIntegrityError):
+    """The server answers ranged reads with the whole object (it ignores ``Range``) and the
+    object is too large to read whole: it will not honour Range on another try either."""
+
+    def __init__(self, what: object, reason: str) -> None:
+        RemoteError.__init__(
+            self,
+            what,
+            f"the server does not support ranged reads ({reason})",
+            "serve the files from a server that honours Range (or use a local copy); "
+            "running again will not help",
+        )
+
+
 class SampleUnavailable(CatalogError):
     """A selected sample (or one of its modalities) could not be read from where it was asked."""
 

@@ -388,3 +388,23 @@ def test_s3_store_reads_ranges_and_reports_absent(make_s3_bucket, s3_env, releas
     assert store.fetch(keys[0]) == data
     assert store.fetch("improvised/dev/metadata/vad/nope.jsonl") is None
     assert store.info("nope") is None
+
+
+def test_hub_ignoring_range_reads_each_tar_whole_once(
+    make_hub_server, release, hf_catalog, tmp_path, sleeps
+):
+    """A CDN that ignores Range (as olah does): each tar is read whole once, not once per
+    member, and the catalog is the same."""
+    server = _hub(make_hub_server, release)
+    server.faults.ignore_range(kind="cdn", times=10**6)
+    settings = Settings(hf_endpoint=server.endpoint, progress=False, remote_probes=ALL_PROBES)
+    result = _ingest(release, tmp_path / "cat", [HF], settings)
+    assert result.ok, result.issues
+    assert_same_catalog(tmp_path / "cat", hf_catalog)
+    sent: dict[str, int] = {}
+    for r in server.stats.snapshot():
+        if r.kind == "cdn":
+            sent[r.file] = sent.get(r.file, 0) + r.body_bytes
+    sizes = {rel: (release / "hf" / rel).stat().st_size for rel in _tars(release)}
+    print("\nbytes sent per tar / tar size:", {k: sent.get(k, 0) / v for k, v in sizes.items()})
+    assert sent == sizes
