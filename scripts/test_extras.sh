@@ -4,7 +4,8 @@
 #   browser + dashboard   Debian's Chromium, the [dashboard] extra, Playwright's client
 #   benchmarks            nginx, aria2, curl, moto
 #   third-party servers   nginx and openssl (tests/integration/test_nginx_cdn.py: the CDN path),
-#                         s3rver@3.7.1 from npm in .servers/ (tests/integration/test_s3rver.py)
+#                         s3rver@3.7.1 from npm in .servers/ (tests/integration/test_s3rver.py),
+#                         olah 0.5.4 in its own venv .servers/olah/ (tests/integration/test_olah.py)
 #   engines               the [ray] and [dask] extras
 #   older DuckDB clients  duckdb 1.2.2 and the duckdb-cli 1.5.6 binary, in .old-duckdb/
 #                         (tests/integration/test_readme.py opens catalog.duckdb with them)
@@ -23,6 +24,10 @@ command -v openssl >/dev/null 2>&1 || apt_install openssl  # the nginx tests' ce
 if [ ! -x .servers/node_modules/.bin/s3rver ]; then
     command -v npm >/dev/null 2>&1 || apt_install nodejs npm
     npm install --prefix .servers --no-audit --no-fund --silent s3rver@3.7.1
+fi
+if [ ! -x .servers/olah/bin/olah-cli ]; then  # its own venv: olah pins fastapi, pydantic...
+    python3 -m venv .servers/olah
+    .servers/olah/bin/python -m pip install -q "olah==0.5.4"
 fi
 python -c "import ray, dask.distributed" 2>/dev/null || python -m pip install -q -e '.[ray,dask]'
 if [ ! -x .old-duckdb/duckdb_cli/duckdb ] || [ ! -d .old-duckdb/duckdb ]; then

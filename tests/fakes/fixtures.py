@@ -3,7 +3,8 @@
 Isolation (``no_external_network``, ``hf_isolated``, ``hf_backoff_sleeps``), the Hub
 (``hub_repo``, ``make_hub_server``, ``hub_server``), the per-file CDN (``make_cdn_server``) and
 S3 (``s3_server``, ``s3_env``, ``make_s3_bucket``), nginx as the CDN (``nginx_certificate``,
-``make_nginx``) and s3rver beside moto (``s3rver``).
+``make_nginx``) s3rver beside moto (``s3rver``) and olah as a Hub
+mirror (``olah_hub``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from . import nginx, s3
+from . import nginx, olah, s3
 from .cdn import CdnServer
 from .hub import HubServer
 from .repo import write_hub_repo
@@ -224,3 +225,14 @@ def s3rver(
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
     return s3rver_server.endpoint
+
+
+@pytest.fixture(scope="session")
+def olah_hub(release: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[olah.Olah]:
+    """olah serving the release's Hub tree as facebook/seamless-interaction (offline)."""
+    reason = olah.olah_missing()
+    if reason:
+        pytest.skip(reason)
+    state = tmp_path_factory.mktemp("olah")
+    with olah.Olah(release / "hf", state, "facebook/seamless-interaction") as server:
+        yield server
