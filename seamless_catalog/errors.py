@@ -219,6 +219,22 @@ class RemoteUnavailable(RemoteError):
     """Retries (or the client's retry budget) ran out, or the server asked to wait too long."""
 
 
+class RemoteUntrusted(RemoteError):
+    """The server's TLS certificate is not trusted: retrying cannot help."""
+
+    def __init__(self, what: object, reason: str) -> None:
+        super().__init__(
+            what,
+            f"TLS certificate not trusted ({reason})",
+            "if the server is yours, set SSL_CERT_FILE to the file of the CA that signed it",
+        )
+
+
+class RemoteAccessDenied(RemoteError):
+    """The server refuses us this repository (gated, or a token it does not accept): retrying
+    without doing what the message says cannot help."""
+
+
 class RemoteIntegrityError(RemoteError):
     """The server answered with bytes other than those asked for (a wrong ``Content-Range``,
     a body of the wrong length, a ``Range`` it would not honour). Nothing was kept."""
@@ -236,11 +252,25 @@ class ObjectChanged(RemoteIntegrityError):
         RemoteError.__init__(
             self,
             what,
-            f"changed while being read (ETag {before} -> {after})",
+            f"changed while being read (ETag {before or 'unknown'} -> {after or 'unknown'})",
             "the source was updated; run the command again to read the new version",
         )
         self.before = before
         self.after = after
+
+
+class RangeNotSupported(RemoteIntegrityError):
+    """The server answers ranged reads with the whole object (it ignores ``Range``) and the
+    object is too large to read whole: it will not honour Range on another try either."""
+
+    def __init__(self, what: object, reason: str) -> None:
+        RemoteError.__init__(
+            self,
+            what,
+            f"the server does not support ranged reads ({reason})",
+            "serve the files from a server that honours Range (or use a local copy); "
+            "running again will not help",
+        )
 
 
 class SampleUnavailable(CatalogError):

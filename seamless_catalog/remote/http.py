@@ -27,10 +27,18 @@ from typing import BinaryIO, Protocol
 import urllib3
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from ..errors import ObjectChanged, RemoteError, RemoteIntegrityError, RemoteUnavailable
+from ..errors import (
+    ObjectChanged,
+    RangeNotSupported,
+    RemoteError,
+    RemoteIntegrityError,
+    RemoteUnavailable,
+    RemoteUntrusted,
+)
 
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 MAX_SLICE_SKIP = 64 * 1024 * 1024  # a Range-ignoring server: discard at most this much
+MAX_WHOLE = 64 * 1024 * 1024  # ...and an object up to this size is read whole, once
 CHUNK = 256 * 1024
 
 
@@ -72,12 +80,15 @@ TOTAL = Traffic()  # every client in the process together (for progress bars)
 
 
 class HttpStatusError(RemoteError):
-    """A final answer other than success (403, 404, 416...); ``status`` says which."""
+    """A final answer other than success (403, 404, 416...); ``status`` says which, and
+    ``error_code``/``error_message`` what the Hub's ``X-Error-Code``/``X-Error-Message`` said."""
 
-    def __init__(self, url: str, status: int, body: bytes = b"") -> None:
+    def __init__(self, url: str, status: int, body: bytes = b"", headers=None) -> None:
         text = body[:200].decode("utf-8", "replace").strip()
         super().__init__(_redact(url), f"HTTP {status}" + (f" ({text})" if text else ""))
         self.status = status
+        self.error_code = (headers or {}).get("X-Error-Code")
+        self.error_message = (headers or {}).get("X-Error-Message")
 
 
 class _Transient(Exception):
@@ -168,6 +179,8 @@ class HttpClient:
                 timeout=self.timeout,
             )
         except (Urllib3Error, OSError) as e:
+            if "CERTIFICATE_VERIFY_FAILED" in str(e):  # will fail the same way every time
+                raise RemoteUntrusted(_redact(url), "certificate verify failed") from None
             raise _Transient(f"{type(e).__name__}: {e}") from None
         if resp.status in RETRY_STATUS:
             wait = retry_after(resp.headers) if resp.status in (429, 503) else 0.0
@@ -198,7 +211,7 @@ class HttpClient:
             if resp.status in (401, 403) and not refreshed and target.refresh():
                 refreshed = True
                 continue
-            raise HttpStatusError(url, resp.status, body)
+            raise HttpStatusError(url, resp.status, body, resp.headers)
 
     def head(self, target: Target) -> urllib3.BaseHTTPResponse:
         resp = self.request("HEAD", target)
@@ -215,11 +228,15 @@ class HttpClient:
         *,
         size: int | None = None,
         etag: str | None = None,
+        whole: Callable[[bytes], object] | None = None,
     ) -> str | None:
         """Write bytes ``[start, start + length)`` to ``write``; returns the ETag seen.
 
         ``size`` is the object's length when known; ``etag`` its version (the first response's
         ETag is adopted otherwise), so the parts of one range always come from one version.
+        When the server ignores Range and sends a whole object of at most ``MAX_WHOLE`` bytes,
+        the object is read to its end and handed to ``whole`` (the caller keeps it: a server
+        that ignores Range once ignores it for every member).
         """
         done = 0
         failures = 0  # consecutive tries that delivered nothing
@@ -232,6 +249,11 @@ class HttpClient:
                 if etag and got_etag and got_etag != etag:
                     raise ObjectChanged(_redact(url), etag, got_etag)
                 etag = etag or got_etag
+                if resp.status == 200 and whole is not None and size and size <= MAX_WHOLE:
+                    data = self._whole(resp, size)
+                    whole(data)
+                    write(data[lo : hi + 1])
+                    return etag
                 skip = self._check_range(url, resp, lo, hi, size)
                 got = self._stream(resp, skip, hi - lo + 1, write)
                 if got < hi - lo + 1:  # the server closed early without an error
@@ -293,11 +315,25 @@ class HttpClient:
             if size is not None and declared is not None and int(declared) != size:
                 raise _Transient(f"Range ignored, {declared} bytes sent of a {size}-byte object")
             if lo > MAX_SLICE_SKIP:
-                raise RemoteIntegrityError(
-                    _redact(url), f"server ignores Range (200 to bytes={lo}-{hi})"
+                raise RangeNotSupported(
+                    _redact(url), f"it ignores Range: 200 with the whole object to bytes={lo}-{hi}"
                 )
             return lo
         raise RemoteIntegrityError(_redact(url), f"unexpected HTTP {resp.status} to a ranged GET")
+
+    def _whole(self, resp: urllib3.BaseHTTPResponse, size: int) -> bytes:
+        """The whole body of a 200 to a ranged GET, checked against the known size."""
+        declared = resp.headers.get("Content-Length")
+        if declared is not None and int(declared) != size:
+            raise _Transient(f"Range ignored, {declared} bytes sent of a {size}-byte object")
+        buf = bytearray()
+        try:
+            got = self._stream(resp, 0, size, buf.extend)
+        except _Transient as e:
+            raise _Transient(str(e)) from None  # nothing was written: resume from the start
+        if got < size:
+            raise _Transient(f"Range ignored and the body ended after {got} of {size} bytes")
+        return bytes(buf)
 
     def _stream(
         self,
@@ -382,7 +418,8 @@ class HttpObject:
     """Random access to one remote object of known size: one request per read.
 
     The first response's ETag (or the one given) pins the version: later reads that see
-    another raise :class:`~seamless_catalog.errors.ObjectChanged`.
+    another raise :class:`~seamless_catalog.errors.ObjectChanged`. When the server ignores
+    Range, a small object is read whole once and later reads are served from it.
     """
 
     def __init__(
@@ -392,6 +429,18 @@ class HttpObject:
         self.target = target
         self.size = size
         self.etag = etag
+        self._whole: bytes | None = None
+
+    def _keep(self, data: bytes) -> None:
+        self._whole = data
+
+    def _read(self, offset: int, n: int, write: Callable[[bytes], object]) -> None:
+        if self._whole is not None:
+            write(self._whole[offset : offset + n])
+            return
+        self.etag = self.client.fetch(
+            self.target, offset, n, write, size=self.size, etag=self.etag, whole=self._keep
+        )
 
     def read_at(self, offset: int, n: int) -> bytes:
         if offset < 0 or n < 0:
@@ -400,9 +449,7 @@ class HttpObject:
         if not n:
             return b""
         buf = bytearray()
-        self.etag = self.client.fetch(
-            self.target, offset, n, buf.extend, size=self.size, etag=self.etag
-        )
+        self._read(offset, n, buf.extend)
         return bytes(buf)
 
     def copy_range(self, offset: int, length: int, out: BinaryIO) -> int:
@@ -418,9 +465,7 @@ class HttpObject:
             out.write(chunk)
             written += len(chunk)
 
-        self.etag = self.client.fetch(
-            self.target, offset, length, write, size=self.size, etag=self.etag
-        )
+        self._read(offset, length, write)
         return written
 
     def close(self) -> None:

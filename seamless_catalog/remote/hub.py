@@ -6,6 +6,10 @@ the redirect: the ``302`` carries the signed CDN URL, ``X-Linked-Size`` and
 ``X-Linked-Etag``. Reads are ranged GETs on that URL through :class:`HttpClient`; the
 token goes to the Hub only, never to the CDN. A ``403`` from the CDN (the signed URL
 expired) resolves again, once; a new ``X-Linked-Etag`` then means the file changed.
+
+A refusal is read from ``X-Error-Code`` as ``huggingface_hub`` does (``RepoNotFound``,
+``RevisionNotFound``, ``EntryNotFound``, ``GatedRepo``): the Hub answers ``401`` for a missing
+repo as for a private or gated one, so "set HF_TOKEN" is said only where a token would help.
 """
 
 from __future__ import annotations
@@ -16,9 +20,18 @@ from dataclasses import dataclass
 from urllib.parse import quote, urljoin
 
 from ..config import HF_REPO, Settings
-from ..errors import ObjectChanged, RemoteError, SourceNotFound, UsageError
+from ..errors import (
+    CatalogError,
+    ObjectChanged,
+    RemoteAccessDenied,
+    RemoteError,
+    SourceNotFound,
+    UsageError,
+)
 from .base import ObjectInfo, ReaderBackedStore
 from .http import FixedTarget, HttpClient, HttpObject, HttpStatusError, Traffic
+
+INVALID_TOKEN = "Invalid credentials in Authorization header"  # the Hub's X-Error-Message
 
 
 @dataclass(frozen=True)
@@ -123,8 +136,16 @@ class HubStore(ReaderBackedStore):
                 )
             )
         except HfHubHTTPError as e:
-            status = e.response.status_code if e.response is not None else "?"
-            raise RemoteError(self.uri, f"listing failed (HTTP {status}: {e})") from None
+            status = e.response.status_code if e.response is not None else 0
+            headers = e.response.headers if e.response is not None else {}
+            refusal = self.refusal(
+                status, headers.get("X-Error-Code"), headers.get("X-Error-Message")
+            )
+            if refusal is not None:
+                raise refusal from None
+            if headers.get("X-Error-Code") == "EntryNotFound":
+                raise SourceNotFound(self.uri, f"the repo has no folder {folder}") from None
+            raise RemoteError(self.uri, f"listing failed (HTTP {status or '?'}: {e})") from None
         cut = len(self.subdir) + 1 if self.subdir else 0
         for e in sorted(entries, key=lambda e: e.path):
             if not hasattr(e, "size") or not hasattr(e, "blob_id"):
@@ -178,17 +199,57 @@ class HubStore(ReaderBackedStore):
                     return self._resolved[key]
             return self._resolve_now(key)
 
+    def refusal(self, status: int, code: str | None, message: str | None) -> CatalogError | None:
+        """What the Hub's refusal means for the whole repo, or None (not a refusal of the repo:
+        a missing file, or another error). Reads ``X-Error-Code`` as ``huggingface_hub``'s
+        ``hf_raise_for_status`` does, and a bare 401 as it does: the repo is not found."""
+        repo, rev = self.path.repo, self.path.revision
+        page = f"{self.endpoint}/datasets/{repo}"
+        if code == "GatedRepo":
+            if status == 403 or self.token:
+                return RemoteAccessDenied(
+                    self.uri,
+                    f"{repo} is gated and the account of HF_TOKEN has no access yet",
+                    f"accept its terms (signed in as that account) at {page}; "
+                    "if the authors review requests, wait for their approval, then run again",
+                )
+            return RemoteAccessDenied(
+                self.uri,
+                f"{repo} is gated: it needs an account that accepted its terms",
+                f"accept its terms at {page} (signed in), then set HF_TOKEN to a token of "
+                "that account (https://huggingface.co/settings/tokens)",
+            )
+        if code == "RevisionNotFound":
+            return SourceNotFound(
+                self.uri, f"{repo} has no revision {rev!r}: check the @REVISION of the URI"
+            )
+        if status == 401 and code is None and message == INVALID_TOKEN:
+            return RemoteAccessDenied(
+                self.uri,
+                "the Hub does not accept HF_TOKEN (invalid credentials)",
+                "set HF_TOKEN to a valid token, or unset it for a public repo",
+            )
+        if code == "RepoNotFound" or (status == 401 and code is None):
+            hint = (
+                "if it is private, check that the account of HF_TOKEN can read it"
+                if self.token
+                else "if it is private, set HF_TOKEN to a token that can read it"
+            )
+            return SourceNotFound(
+                self.uri, f"no dataset repo {repo} on {self.endpoint}: check ORG/NAME; {hint}"
+            )
+        return None
+
     def _resolve_now(self, key: str) -> _Resolved | None:
         url = self.resolve_url(key)
         try:
             resp = self.client.head(FixedTarget(url, self._auth()))
         except HttpStatusError as e:
-            if e.status == 404:
+            refusal = self.refusal(e.status, e.error_code, e.error_message)
+            if refusal is not None:
+                raise refusal from None
+            if e.status == 404:  # EntryNotFound (or no code): this file is not in the repo
                 return None
-            if e.status == 401:
-                raise RemoteError(
-                    self.uri, "the Hub refused access (401)", "set HF_TOKEN to a valid token"
-                ) from None
             raise
         h = resp.headers
         if resp.status in (301, 302, 303, 307, 308):

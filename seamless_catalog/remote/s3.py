@@ -2,18 +2,28 @@
 
 boto3 reads the usual AWS variables and files; ``AWS_ENDPOINT_URL`` (from Settings) points
 it elsewhere. Without credentials requests go unsigned (public buckets). Reads are ranged
-``GetObject`` calls pinned with ``IfMatch`` to the first version seen, so two versions are
-never spliced; a body cut short is resumed from where it stopped. 403/404 mean absent.
+``GetObject`` calls pinned with ``IfMatch`` to the first version seen, and each response's
+``ETag`` and ``Content-Range`` are checked against that version too (s3rver ignores ``IfMatch``),
+so two versions are never spliced; a body cut short is resumed from where it stopped. 403/404
+mean absent.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from typing import BinaryIO
 
 from ..config import Settings
-from ..errors import ObjectChanged, RemoteError, RemoteUnavailable, SourceNotFound, UsageError
+from ..errors import (
+    ObjectChanged,
+    RemoteError,
+    RemoteIntegrityError,
+    RemoteUnavailable,
+    SourceNotFound,
+    UsageError,
+)
 from .base import ObjectInfo, ReaderBackedStore
 from .http import CHUNK, TOTAL, RetryPolicy, Traffic, sleep
 
@@ -80,10 +90,19 @@ class S3Store(ReaderBackedStore):
             if code in ABSENT:
                 raise FileNotFoundError(code) from None
             if code in ("412", "PreconditionFailed"):
-                raise ObjectChanged(f"s3://{self.bucket}/{kwargs.get('Key')}", "?", "?") from None
+                pinned = str(kwargs.get("IfMatch", "")).strip('"') or None
+                where = f"s3://{self.bucket}/{kwargs.get('Key')}"
+                raise ObjectChanged(where, pinned, self._current_etag(kwargs["Key"])) from None
             raise RemoteError(f"s3://{self.bucket}/{kwargs.get('Key', '')}", str(e)) from None
         except BotoCoreError as e:
             raise RemoteUnavailable(f"s3://{self.bucket}/{kwargs.get('Key', '')}", str(e)) from None
+
+    def _current_etag(self, key: str) -> str | None:
+        """The object's ETag now (for an error message: which version replaced ours)."""
+        try:
+            return self.s3.head_object(Bucket=self.bucket, Key=key)["ETag"].strip('"')
+        except Exception:  # noqa: BLE001 - only a message is at stake; say "unknown"
+            return None
 
     # -- ObjectStore -----------------------------------------------------------------------
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
@@ -163,6 +182,7 @@ class _S3Object:
                 resp = s._call("get_object", **kwargs)
             except FileNotFoundError:
                 raise SourceNotFound(f"{s.uri}/{self.key}", "it disappeared") from None
+            self._check_version(resp, lo, hi)
             got = s._drain(resp["Body"], hi - lo + 1, write)
             done += got
             if done < length:
@@ -171,6 +191,25 @@ class _S3Object:
                 s._count(retries=1)
                 sleep(s.policy.backoff(failures))
                 failures = 0 if got else failures + 1
+
+    def _check_version(self, resp, lo: int, hi: int) -> None:
+        """Every response is checked against the pinned version (ETag and size), not only by
+        the server: some (s3rver) ignore ``If-Match`` and would splice two versions."""
+        etag = (resp.get("ETag") or "").strip('"') or None
+        m = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", resp.get("ContentRange") or "")
+        total = int(m.group(3)) if m else None
+        if (self.etag and etag and etag != self.etag) or (total is not None and total != self.size):
+            resp["Body"].close()
+            where = f"{self.store.uri}/{self.key}"
+            before, after = self.etag or f"{self.size} bytes", etag or f"{total} bytes"
+            raise ObjectChanged(where, before, after)
+        if not m or (int(m.group(1)), int(m.group(2))) != (lo, hi):
+            resp["Body"].close()
+            raise RemoteIntegrityError(
+                f"{self.store.uri}/{self.key}",
+                f"asked bytes {lo}-{hi}, got Content-Range {resp.get('ContentRange')!r}",
+            )
+        self.etag = self.etag or etag
 
     def read_at(self, offset: int, n: int) -> bytes:
         n = max(0, min(n, self.size - offset))

@@ -2,7 +2,9 @@
 
 Isolation (``no_external_network``, ``hf_isolated``, ``hf_backoff_sleeps``), the Hub
 (``hub_repo``, ``make_hub_server``, ``hub_server``), the per-file CDN (``make_cdn_server``) and
-S3 (``s3_server``, ``s3_env``, ``make_s3_bucket``).
+S3 (``s3_server``, ``s3_env``, ``make_s3_bucket``), nginx as the CDN (``nginx_certificate``,
+``make_nginx``) s3rver beside moto (``s3rver``) and olah as a Hub
+mirror (``olah_hub``).
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from typing import Any
 
 import pytest
 
-from . import s3
+from . import nginx, olah, s3
 from .cdn import CdnServer
 from .hub import HubServer
 from .repo import write_hub_repo
+from .s3rver import CREDENTIALS as S3RVER_CREDENTIALS
+from .s3rver import MISSING, S3rver, s3rver_binary
 
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
@@ -164,3 +168,71 @@ def make_s3_bucket(s3_env: str) -> Callable[..., str]:
         return s3.upload_per_file(s3_env, root, groups, prefix)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def nginx_certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed (cert.pem, key.pem) for 127.0.0.1, made once; skips without nginx."""
+    reason = nginx.nginx_available()
+    if reason:
+        pytest.skip(reason)
+    return nginx.make_certificate(tmp_path_factory.mktemp("nginx_tls"))
+
+
+@pytest.fixture
+def make_nginx(
+    nginx_certificate: tuple[Path, Path],
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    no_external_network: None,
+) -> Iterator[Callable[[Path], nginx.NginxServer]]:
+    """Factory of started nginx servers over a folder: ``make_nginx(root)`` (HTTP and HTTPS).
+
+    ``SSL_CERT_FILE`` names the test certificate, so clients in this process and in
+    subprocesses trust ``.https``; every server is stopped at teardown.
+    """
+    cert, key = nginx_certificate
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    servers: list[nginx.NginxServer] = []
+
+    def make(root: Path) -> nginx.NginxServer:
+        server = nginx.NginxServer(root, tmp_path_factory.mktemp("nginx"), cert, key).start()
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3rver_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3rver]:
+    if s3rver_binary() is None:
+        pytest.skip(MISSING)
+    with S3rver(tmp_path_factory.mktemp("s3rver")) as server:
+        yield server
+
+
+@pytest.fixture
+def s3rver(
+    s3rver_server: S3rver, monkeypatch: pytest.MonkeyPatch, no_external_network: None
+) -> str:
+    """The endpoint URL of an s3rver on 127.0.0.1, its credentials in the environment."""
+    for name, value in S3RVER_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    return s3rver_server.endpoint
+
+
+@pytest.fixture(scope="session")
+def olah_hub(release: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[olah.Olah]:
+    """olah serving the release's Hub tree as facebook/seamless-interaction (offline)."""
+    reason = olah.olah_missing()
+    if reason:
+        pytest.skip(reason)
+    state = tmp_path_factory.mktemp("olah")
+    with olah.Olah(release / "hf", state, "facebook/seamless-interaction") as server:
+        yield server

@@ -19,7 +19,13 @@ What ``huggingface_hub`` 2.4.0 reads (from its source):
 * ``HEAD|GET /datasets/{repo_id}/resolve/{rev}/{path}``: ``X-Repo-Commit`` (required), ``ETag`` or
   ``X-Linked-Etag`` (required), ``X-Linked-Size`` or ``Content-Length``; a cross-origin redirect is
   *not* followed by the HEAD (metadata must sit on the 302 itself) and auth is not sent to it.
-* errors: ``X-Error-Code`` ``RepoNotFound``/``RevisionNotFound``/``EntryNotFound``, JSON ``error``.
+* errors: ``X-Error-Code`` ``RepoNotFound``/``RevisionNotFound``/``EntryNotFound``/``GatedRepo``,
+  JSON ``error``. As on the real Hub, a missing (or private, unauthenticated) repo is ``401``
+  ``RepoNotFound`` (``hf_raise_for_status`` only guesses that from a bare 401 on ``https://``
+  URLs, so the code must be there); a gated repo is ``401 GatedRepo`` without a token and
+  ``403 GatedRepo`` for an account that has not accepted its terms; a wrong token is ``401``
+  ``Invalid credentials in Authorization header`` without a code. ``HEAD`` on the repo's API URL
+  answers like ``GET`` without the body.
 
 Faults (``server.faults``) and counters (``server.stats``) let tests provoke and observe failures.
 ``server.upload`` (``tests.fakes.upload``) adds the write side: create repo, preupload, LFS and
@@ -54,6 +60,8 @@ class HubServer:
         repo_id: ``namespace/name`` of the dataset repo.
         revision: branch name; the commit sha (``.sha``) is accepted as a revision too.
         token: if set, Hub requests need ``Authorization: Bearer <token>`` (CDN URLs are signed).
+        gated: the repo is gated: ``token`` is an account that accepted its terms, the tokens in
+            ``unaccepted_tokens`` are accounts that did not (``403 GatedRepo``).
         page_size / expand_page_size: tree entries per page (the Hub uses 1000 / 50).
         lfs_threshold / lfs_patterns: files at least this large or matching a pattern are LFS:
             they carry ``lfs`` metadata and ``/resolve`` redirects them to the CDN with a ``302``.
@@ -70,6 +78,8 @@ class HubServer:
         revision: str = "main",
         *,
         token: str | None = None,
+        gated: bool = False,
+        unaccepted_tokens: tuple[str, ...] = (),
         page_size: int = 1000,
         expand_page_size: int = 50,
         lfs_threshold: int = 10 * 1024 * 1024,
@@ -80,7 +90,10 @@ class HubServer:
         if repo_id.count("/") != 1:
             raise ValueError(f"repo_id must be 'namespace/name', got {repo_id!r}")
         self.root = Path(root)
+        if gated and token is None:
+            raise ValueError("a gated repo needs the token of an account that accepted its terms")
         self.repo_id, self.revision, self.token = repo_id, revision, token
+        self.gated, self.unaccepted_tokens = gated, unaccepted_tokens
         self.page_size, self.expand_page_size = page_size, expand_page_size
         self.lfs_threshold, self.lfs_patterns = lfs_threshold, lfs_patterns
         self.redirect_ttl, self.clock = redirect_ttl, clock
@@ -174,30 +187,42 @@ class HubServer:
     def _check_auth(self, header: str | None) -> None:
         if self.token is None:
             return
+        gate = f"Access to dataset {self.repo_id} is restricted"
+        if header is None and self.gated:
+            raise HttpError(
+                401, "GatedRepo", f"{gate}. You must have access to it and be authenticated."
+            )
         if header is None:
             raise HttpError(401, "RepoNotFound", "Repository not found")
+        if self.gated and header.removeprefix("Bearer ") in self.unaccepted_tokens:
+            raise HttpError(
+                403,
+                "GatedRepo",
+                f"{gate} and you are not in the authorized list. "
+                f"Visit https://huggingface.co/datasets/{self.repo_id} to ask for access.",
+            )
         if header != f"Bearer {self.token}":
             raise HttpError(401, None, "Invalid credentials in Authorization header")
 
     def _check_repo(self, namespace: str, name: str, revision: str | None) -> None:
         if f"{unquote(namespace)}/{unquote(name)}" != self.repo_id:
-            raise HttpError(404, "RepoNotFound", "Repository not found")
+            raise HttpError(401, "RepoNotFound", "Repository not found")
         if revision is not None and unquote(revision) not in (self.revision, self.sha):
             raise HttpError(404, "RevisionNotFound", f"Invalid rev id: {unquote(revision)}")
 
     def _serve_hub(self, h: Handler, parts: list[str], body: bytes) -> None:
         if parts[:2] == ["api", "datasets"] and len(parts) >= 4:
             ns, name, rest = parts[2], parts[3], parts[4:]
-            if h.command == "GET" and not rest:
+            if h.command in ("GET", "HEAD") and not rest:
                 return self._repo_info(h, ns, name, None)
-            if h.command == "GET" and len(rest) == 2 and rest[0] == "revision":
+            if h.command in ("GET", "HEAD") and len(rest) == 2 and rest[0] == "revision":
                 return self._repo_info(h, ns, name, rest[1])
             if h.command == "GET" and len(rest) >= 2 and rest[0] == "tree":
                 return self._tree(h, ns, name, rest[1], unquote("/".join(rest[2:])))
             if h.command == "POST" and len(rest) == 2 and rest[0] == "paths-info":
                 return self._paths_info(h, ns, name, rest[1], body)
         if parts[:2] == ["api", "models"] or parts[:2] == ["api", "spaces"]:
-            raise HttpError(404, "RepoNotFound", "Repository not found")
+            raise HttpError(401, "RepoNotFound", "Repository not found")
         if h.record.kind == "resolve" and h.command in ("GET", "HEAD"):
             return self._resolve(h, parts[1], parts[2], parts[4], h.record.file or "")
         raise HttpError(404, None, "Sorry, we can't find the page you are looking for.")
@@ -228,7 +253,7 @@ class HubServer:
                 "lastModified": REPO_DATE,
                 "createdAt": REPO_DATE,
                 "private": self.token is not None,
-                "gated": False,
+                "gated": "auto" if self.gated else False,
                 "disabled": False,
                 "downloads": 0,
                 "likes": 0,

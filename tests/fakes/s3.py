@@ -34,7 +34,9 @@ def start_server():
 def s3_client(endpoint: str):
     import boto3
 
-    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    # a fresh session: boto3's default one keeps the first credentials it read (moto's), and
+    # s3rver checks signatures made with its own
+    return boto3.session.Session().client("s3", endpoint_url=endpoint, region_name="us-east-1")
 
 
 def upload_per_file(

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from seamless_catalog.config import Settings
-from seamless_catalog.errors import ObjectChanged, RemoteUnavailable, UsageError
+from seamless_catalog.errors import ObjectChanged, RangeNotSupported, RemoteUnavailable, UsageError
 from seamless_catalog.remote import http
 from seamless_catalog.remote.dispatch import open_store
 from seamless_catalog.remote.http import FixedTarget, HttpClient, HttpObject, RetryPolicy
@@ -79,9 +79,26 @@ def test_range_ignored_is_sliced_not_trusted(cdn, blob, sleeps):
 def test_range_ignored_far_into_a_large_object_is_refused(cdn, blob, monkeypatch, sleeps):
     data = blob[1]
     monkeypatch.setattr(http, "MAX_SLICE_SKIP", 1000)
+    monkeypatch.setattr(http, "MAX_WHOLE", 1000)  # the blob counts as a large object
     cdn.faults.ignore_range(kind="cdn")
-    with pytest.raises(http.RemoteIntegrityError, match="ignores Range"):
+    with pytest.raises(RangeNotSupported, match="does not support ranged reads") as e:
         _obj(cdn, data).read_at(200_000, 1_000)
+    assert "try again" not in str(e.value) and "will not help" in str(e.value)
+    assert sleeps == []  # not retried: it would not honour Range on another try
+
+
+def test_range_ignored_small_object_is_read_whole_once(cdn, blob, sleeps):
+    """One whole read per object, not one per member (olah moved 444 MB to read 4.6 MB)."""
+    data = blob[1]
+    cdn.faults.ignore_range(kind="cdn", times=1000)
+    obj = _obj(cdn, data)
+    reads = [(0, 512), (100_001, 7_777), (len(data) - 10, 100), (5, 5)]
+    for start, n in reads:
+        assert obj.read_at(start, n) == data[start : start + n]
+    out = io.BytesIO()
+    assert obj.copy_range(250_000, 3_000, out) == 3_000 and out.getvalue() == data[250_000:253_000]
+    assert _cdn_records(cdn) == [("GET", "bytes=0-511", 200)]
+    assert obj.client.traffic.bytes == len(data) and sleeps == []
 
 
 def test_wrong_content_range_is_retried_then_reported(cdn, blob, sleeps):

@@ -144,7 +144,7 @@ def test_hub_faults_are_survived_without_corrupt_rows(
     f.status(429, retry_after=2, path=t[2], kind="cdn")
     f.status(503, times=3, path=t[3], kind="cdn")
     f.status(500, path=t[4], kind="resolve")  # a resolve is retried too
-    f.ignore_range(path=t[5], kind="cdn", times=2)
+    f.ignore_range(path=t[5], kind="cdn")  # the tar is then read whole: no second ranged GET
     f.status(503, times=2, kind="api")  # the tree listing is retried by huggingface_hub
     settings = Settings(hf_endpoint=server.endpoint, progress=False, remote_probes=ALL_PROBES)
     result = _ingest(release, tmp_path / "cat", [HF], settings)
@@ -388,3 +388,23 @@ def test_s3_store_reads_ranges_and_reports_absent(make_s3_bucket, s3_env, releas
     assert store.fetch(keys[0]) == data
     assert store.fetch("improvised/dev/metadata/vad/nope.jsonl") is None
     assert store.info("nope") is None
+
+
+def test_hub_ignoring_range_reads_each_tar_whole_once(
+    make_hub_server, release, hf_catalog, tmp_path, sleeps
+):
+    """A CDN that ignores Range (as olah does): each tar is read whole once, not once per
+    member, and the catalog is the same."""
+    server = _hub(make_hub_server, release)
+    server.faults.ignore_range(kind="cdn", times=10**6)
+    settings = Settings(hf_endpoint=server.endpoint, progress=False, remote_probes=ALL_PROBES)
+    result = _ingest(release, tmp_path / "cat", [HF], settings)
+    assert result.ok, result.issues
+    assert_same_catalog(tmp_path / "cat", hf_catalog)
+    sent: dict[str, int] = {}
+    for r in server.stats.snapshot():
+        if r.kind == "cdn":
+            sent[r.file] = sent.get(r.file, 0) + r.body_bytes
+    sizes = {rel: (release / "hf" / rel).stat().st_size for rel in _tars(release)}
+    print("\nbytes sent per tar / tar size:", {k: sent.get(k, 0) / v for k, v in sizes.items()})
+    assert sent == sizes

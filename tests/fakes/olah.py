@@ -1,0 +1,133 @@
+"""olah (PyPI, a self-hosted Hub mirror we did not write) serving a local git repo, offline.
+
+What it does differently from the Hub and from our Hub server: resolve ``HEAD`` answers ``200``
+(no ``302``, no ``X-Linked-*``), ``Range`` is ignored (``200`` with the whole file), and a
+missing file is ``401 RepoNotFound``. The repo is a git repository under
+``mirrors-path/datasets/ORG/NAME`` (files committed as plain blobs), the config file says
+``[accessibility] offline = true`` so nothing is asked of huggingface.co.
+
+olah pins many packages of its own (fastapi, pydantic, GitPython...), so it lives in its own
+virtualenv: ``scripts/test_extras.sh`` installs it into ``.servers/olah/``; the binary is found
+there, through ``$SEAMLESS_CATALOG_OLAH``, or on ``PATH``. The fixture, ``olah_hub``, is in
+``tests.fakes.fixtures``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT_S = 60.0
+MISSING = "olah is not installed (scripts/test_extras.sh installs it into .servers/olah/)"
+
+
+def olah_binary() -> str | None:
+    for candidate in (
+        os.environ.get("SEAMLESS_CATALOG_OLAH"),
+        str(ROOT / ".servers" / "olah" / "bin" / "olah-cli"),
+        shutil.which("olah-cli"),
+    ):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def olah_missing() -> str | None:
+    if olah_binary() is None:
+        return MISSING
+    if shutil.which("git") is None:
+        return "git is not installed (olah serves git repositories)"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def git_repo(source: Path, dest: Path) -> Path:
+    """``source``'s files committed into a new git repository at ``dest``."""
+    shutil.copytree(source, dest)
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@t",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@t",
+    }
+    for argv in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "release"]):
+        subprocess.run(["git", *argv], cwd=dest, env=env, check=True, timeout=60)
+    return dest
+
+
+class Olah:
+    """olah over the dataset repo ``repo_id`` made from ``source``, at ``.endpoint``."""
+
+    def __init__(self, source: Path, state: Path, repo_id: str) -> None:
+        self.state = Path(state)
+        self.port = _free_port()
+        git_repo(source, self.state / "mirrors" / "datasets" / repo_id)
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Olah:
+        (self.state / "repos").mkdir(parents=True, exist_ok=True)
+        conf = self.state / "olah.toml"
+        conf.write_text(
+            "[basic]\n"
+            'host = "127.0.0.1"\n'
+            f"port = {self.port}\n"
+            f'repos-path = "{self.state / "repos"}"\n'
+            f'mirrors-path = ["{self.state / "mirrors"}"]\n'
+            'hf-scheme = "http"\n'
+            'hf-netloc = "127.0.0.1:9"\n'  # never asked (offline); the discard port if it were
+            'hf-lfs-netloc = "127.0.0.1:9"\n'
+            "[accessibility]\n"
+            "offline = true\n"
+        )
+        log = (self.state / "olah.log").open("wb")
+        self.proc = subprocess.Popen(
+            [olah_binary() or "olah-cli", "-c", str(conf)],
+            cwd=self.state,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if self.proc.poll() is not None:
+                tail = (self.state / "olah.log").read_text()[-2000:]
+                raise RuntimeError(f"olah exited with {self.proc.returncode}: {tail}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return self
+            except OSError:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"olah did not listen on {self.port} in time") from None
+                time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.proc = None
+
+    def __enter__(self) -> Olah:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

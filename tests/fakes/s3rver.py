@@ -1,0 +1,99 @@
+"""s3rver (npm ``s3rver@3.7.1``, a server we did not write) beside moto for the S3 path.
+
+It checks signatures (credentials ``S3RVER``/``S3RVER``) and, unlike moto and S3, ignores
+``If-Match`` on ``GetObject``: version pinning must not lean on the server honouring it.
+``scripts/test_extras.sh`` installs it into ``.servers/`` at the repo root (``npm``); the binary
+is found there, through ``$SEAMLESS_CATALOG_S3RVER``, or on ``PATH``; ``s3rver_binary()`` is None
+(the tests skip, saying so) otherwise. Started on a free loopback port with bounded waits; the
+fixture, ``s3rver``, is in ``tests.fakes.fixtures``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "S3RVER",
+    "AWS_SECRET_ACCESS_KEY": "S3RVER",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+START_TIMEOUT_S = 20.0
+MISSING = "s3rver is not installed (scripts/test_extras.sh runs npm install s3rver@3.7.1)"
+
+
+def s3rver_binary() -> str | None:
+    for candidate in (
+        os.environ.get("SEAMLESS_CATALOG_S3RVER"),
+        str(ROOT / ".servers" / "node_modules" / ".bin" / "s3rver"),
+        shutil.which("s3rver"),
+    ):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class S3rver:
+    """One s3rver process over ``directory``, at ``.endpoint``; start()/stop() or ``with``."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self.port = _free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> S3rver:
+        binary = s3rver_binary()
+        if binary is None:
+            raise RuntimeError(MISSING)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "NODE_OPTIONS": "--openssl-legacy-provider"}
+        argv = [binary, "-d", str(self.directory), "-a", "127.0.0.1", "-p", str(self.port), "-s"]
+        self.proc = subprocess.Popen(
+            argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if self.proc.poll() is not None:
+                err = self.proc.stderr.read().decode() if self.proc.stderr else ""
+                raise RuntimeError(f"s3rver exited with {self.proc.returncode}: {err}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return self
+            except OSError:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"s3rver did not listen on {self.port} in time") from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        if self.proc is not None and self.proc.stderr:
+            self.proc.stderr.close()
+        self.proc = None
+
+    def __enter__(self) -> S3rver:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
