@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from .process import ServerProcess, free_port
 
 START_TIMEOUT_S = 10.0
 DENIED = "denied"  # the URL prefix nginx answers with 403
@@ -85,12 +85,6 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @dataclass(frozen=True)
 class Logged:
     method: str
@@ -100,14 +94,15 @@ class Logged:
     range: str | None
 
 
-class NginxServer:
+class NginxServer(ServerProcess):
     """nginx over ``root`` at ``.http`` and ``.https``; start()/stop() or ``with``."""
+
+    name = "nginx"
 
     def __init__(self, root: Path, state: Path, cert: Path, key: Path) -> None:
         self.root, self.state = Path(root).resolve(), Path(state)
         self.cert, self.key = cert, key
-        self.port, self.tls_port = _free_port(), _free_port()
-        self.proc: subprocess.Popen | None = None
+        self.port, self.tls_port = free_port(), free_port()
 
     @property
     def http(self) -> str:
@@ -136,39 +131,8 @@ class NginxServer:
         self.proc = subprocess.Popen(
             [*argv, "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
-        deadline = time.monotonic() + START_TIMEOUT_S
-        for port in (self.port, self.tls_port):
-            while True:
-                if self.proc.poll() is not None:
-                    err = self.proc.stderr.read().decode() if self.proc.stderr else ""
-                    raise RuntimeError(f"nginx exited with {self.proc.returncode}: {err}")
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        self.stop()
-                        raise RuntimeError(f"nginx did not listen on {port} in time") from None
-                    time.sleep(0.02)
+        self.wait_listening((self.port, self.tls_port), START_TIMEOUT_S)
         return self
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        if self.proc is not None and self.proc.stderr:
-            self.proc.stderr.close()
-        self.proc = None
-
-    def __enter__(self) -> NginxServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def requests(self) -> list[Logged]:
         """Every request nginx has logged so far (it writes each line when it answers)."""

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import time
 from pathlib import Path
+
+from .process import ServerProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 60.0
@@ -45,12 +45,6 @@ def olah_missing() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def git_repo(source: Path, dest: Path) -> Path:
     """``source``'s files committed into a new git repository at ``dest``."""
     shutil.copytree(source, dest)
@@ -66,18 +60,22 @@ def git_repo(source: Path, dest: Path) -> Path:
     return dest
 
 
-class Olah:
+class Olah(ServerProcess):
     """olah over the dataset repo ``repo_id`` made from ``source``, at ``.endpoint``."""
+
+    name = "olah"
 
     def __init__(self, source: Path, state: Path, repo_id: str) -> None:
         self.state = Path(state)
-        self.port = _free_port()
+        self.port = free_port()
         git_repo(source, self.state / "mirrors" / "datasets" / repo_id)
-        self.proc: subprocess.Popen | None = None
 
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def output(self) -> str:
+        return (self.state / "olah.log").read_text(errors="replace")
 
     def start(self) -> Olah:
         (self.state / "repos").mkdir(parents=True, exist_ok=True)
@@ -102,32 +100,5 @@ class Olah:
             stderr=subprocess.STDOUT,
         )
         log.close()
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if self.proc.poll() is not None:
-                tail = (self.state / "olah.log").read_text()[-2000:]
-                raise RuntimeError(f"olah exited with {self.proc.returncode}: {tail}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return self
-            except OSError:
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"olah did not listen on {self.port} in time") from None
-                time.sleep(0.1)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self.proc = None
-
-    def __enter__(self) -> Olah:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        self.wait_listening((self.port,), START_TIMEOUT_S)
+        return self

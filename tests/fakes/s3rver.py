@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import time
 from pathlib import Path
+
+from .process import ServerProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CREDENTIALS = {
@@ -38,19 +38,14 @@ def s3rver_binary() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class S3rver:
+class S3rver(ServerProcess):
     """One s3rver process over ``directory``, at ``.endpoint``; start()/stop() or ``with``."""
+
+    name = "s3rver"
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
-        self.port = _free_port()
-        self.proc: subprocess.Popen | None = None
+        self.port = free_port()
 
     @property
     def endpoint(self) -> str:
@@ -66,34 +61,5 @@ class S3rver:
         self.proc = subprocess.Popen(
             argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if self.proc.poll() is not None:
-                err = self.proc.stderr.read().decode() if self.proc.stderr else ""
-                raise RuntimeError(f"s3rver exited with {self.proc.returncode}: {err}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return self
-            except OSError:
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"s3rver did not listen on {self.port} in time") from None
-                time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        if self.proc is not None and self.proc.stderr:
-            self.proc.stderr.close()
-        self.proc = None
-
-    def __enter__(self) -> S3rver:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        self.wait_listening((self.port,), START_TIMEOUT_S)
+        return self
