@@ -21,7 +21,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .process import ServerProcess, free_port
+from .process import ServerProcess, executable, free_port
 
 START_TIMEOUT_S = 10.0
 DENIED = "denied"  # the URL prefix nginx answers with 403
@@ -55,9 +55,7 @@ http {{
 
 
 def nginx_binary() -> str | None:
-    return shutil.which("nginx") or next(
-        (p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None
-    )
+    return executable("nginx", "/usr/sbin/nginx")
 
 
 def nginx_available() -> str | None:

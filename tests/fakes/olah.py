@@ -19,7 +19,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .process import ServerProcess, free_port
+from .process import ServerProcess, executable, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 60.0
@@ -27,14 +27,11 @@ MISSING = "olah is not installed (scripts/test_extras.sh installs it into .serve
 
 
 def olah_binary() -> str | None:
-    for candidate in (
+    return executable(
         os.environ.get("SEAMLESS_CATALOG_OLAH"),
         str(ROOT / ".servers" / "olah" / "bin" / "olah-cli"),
-        shutil.which("olah-cli"),
-    ):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None
+        "olah-cli",
+    )
 
 
 def olah_missing() -> str | None:

@@ -3,9 +3,21 @@ until it listens (its output quoted when it dies first), and a stop that always 
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import subprocess
 import time
+
+
+def executable(*candidates: str | None) -> str | None:
+    """The first candidate path that is an executable file; a bare name is looked up on PATH.
+    ``None`` candidates (an unset environment variable) are passed over."""
+    for candidate in candidates:
+        path = shutil.which(candidate) if candidate and os.sep not in candidate else candidate
+        if path and os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    return None
 
 
 def free_port() -> int:

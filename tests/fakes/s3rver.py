@@ -11,11 +11,10 @@ fixture, ``s3rver``, is in ``tests.fakes.fixtures``.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
-from .process import ServerProcess, free_port
+from .process import ServerProcess, executable, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CREDENTIALS = {
@@ -28,14 +27,11 @@ MISSING = "s3rver is not installed (scripts/test_extras.sh runs npm install s3rv
 
 
 def s3rver_binary() -> str | None:
-    for candidate in (
+    return executable(
         os.environ.get("SEAMLESS_CATALOG_S3RVER"),
         str(ROOT / ".servers" / "node_modules" / ".bin" / "s3rver"),
-        shutil.which("s3rver"),
-    ):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None
+        "s3rver",
+    )
 
 
 class S3rver(ServerProcess):
