@@ -42,7 +42,6 @@ import io
 import json
 import os
 import shutil
-import socket
 import struct
 import subprocess
 import sys
@@ -54,6 +53,10 @@ from pathlib import Path
 from bench_common import NOTE, load, machine, median, spread
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.fakes.nginx import NginxServer  # noqa: E402  (the suite's servers, run here too)
+from tests.fakes.process import ServerProcess, free_port  # noqa: E402
+
 REPO = "bench/seamless-interaction"
 BUCKET = "bench-media"
 AWS = {
@@ -138,116 +141,28 @@ def selection_sql(ids: list[str]) -> str:
 # --------------------------------------------------------------------------- servers
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class Nginx(NginxServer):
+    """The suite's nginx (``tests.fakes.nginx``) with two workers, counted from its log."""
 
-
-def wait_port(port: int, proc: subprocess.Popen, what: str) -> None:
-    for _ in range(200):
-        if proc.poll() is not None:
-            sys.exit(f"{what} exited with status {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    sys.exit(f"{what} did not listen on port {port}")
-
-
-NGINX_CONF = """
-worker_processes 2;
-pid {d}/nginx.pid;
-error_log {d}/error.log warn;
-{user}
-events {{ worker_connections 1024; }}
-http {{
-    log_format bench '$request_method $uri $status $body_bytes_sent "$http_range"';
-    access_log {d}/access.log bench;
-    sendfile on;
-    tcp_nopush on;
-    tcp_nodelay on;
-    keepalive_requests 100000;
-    default_type application/octet-stream;
-    client_body_temp_path {d}/tmp;
-    proxy_temp_path {d}/tmp;
-    fastcgi_temp_path {d}/tmp;
-    uwsgi_temp_path {d}/tmp;
-    scgi_temp_path {d}/tmp;
-    server {{
-        listen 127.0.0.1:{port};
-        root {www};
-        location / {{ }}
-    }}
-}}
-"""
-
-
-class LocalServer:
-    """A server process of ours on a free loopback port: started by ``with``, which returns
-    once it listens, and terminated on leaving."""
-
-    name = ""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.proc: subprocess.Popen | None = None
+    def __init__(self, www: Path, state: Path) -> None:
+        super().__init__(www, state, workers=2)
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def argv(self) -> list[str]:
-        raise NotImplementedError
-
-    def __enter__(self):
-        self.proc = subprocess.Popen(
-            self.argv(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        wait_port(self.port, self.proc, self.name)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-
-
-class Nginx(LocalServer):
-    """nginx serving ``www`` on a free port, started and stopped by us (``daemon off``)."""
-
-    name = "nginx"
-
-    def __init__(self, www: Path, state: Path) -> None:
-        super().__init__()
-        self.www, self.state = www, state
-        (state / "tmp").mkdir(parents=True, exist_ok=True)
-        user = "user root;" if os.geteuid() == 0 else ""
-        self.conf = state / "nginx.conf"
-        self.conf.write_text(
-            NGINX_CONF.format(d=state, user=user, port=self.port, www=www.resolve())
-        )
-        self.log = state / "access.log"
-
-    def argv(self) -> list[str]:
-        return ["nginx", "-p", str(self.state), "-c", str(self.conf), "-g", "daemon off;"]
+        return self.http
 
     def mark(self) -> int:
-        return self.log.stat().st_size if self.log.exists() else 0
+        return len(self.requests())
 
     def since(self, mark: int) -> tuple[int, int]:
         """(requests, body bytes sent) logged after ``mark``."""
         time.sleep(0.05)
-        with self.log.open("rb") as fh:
-            fh.seek(mark)
-            lines = fh.read().decode().splitlines()
-        return len(lines), sum(int(line.split()[3]) for line in lines if line.strip())
+        logged = self.requests()[mark:]
+        return len(logged), sum(r.sent for r in logged)
 
 
 def hub_to_nginx(root: Path, www: Path, nginx_base: str):
     """The test Hub server over ``root``, whose LFS redirects point at nginx."""
-    sys.path.insert(0, str(ROOT))
     from tests.fakes.hub import HubServer
 
     def served(sha: str) -> str:  # where nginx serves an LFS object, under www
@@ -269,13 +184,23 @@ def hub_to_nginx(root: Path, www: Path, nginx_base: str):
     return hub, urls
 
 
-class Moto(LocalServer):
+class Moto(ServerProcess):
     """moto's S3 server in its own process (so that it does not share our GIL)."""
 
     name = "moto"
 
-    def argv(self) -> list[str]:
-        return [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
+    def __init__(self) -> None:
+        self.port = free_port()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Moto:
+        argv = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
+        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.wait_listening((self.port,), 30.0)
+        return self
 
     def upload(self, cdn: Path, keys: list[str]) -> None:
         import boto3

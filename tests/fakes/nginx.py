@@ -27,14 +27,18 @@ START_TIMEOUT_S = 10.0
 DENIED = "denied"  # the URL prefix nginx answers with 403
 
 CONF = """
-worker_processes 1;
+worker_processes {workers};
 pid {d}/nginx.pid;
 error_log {d}/error.log warn;
 {user}
-events {{ worker_connections 256; }}
+events {{ worker_connections 1024; }}
 http {{
     log_format counted '$request_method $uri $status $body_bytes_sent "$http_range"';
     access_log {d}/access.log counted;
+    sendfile on;
+    tcp_nopush on;
+    tcp_nodelay on;
+    keepalive_requests 100000;
     default_type application/octet-stream;
     client_body_temp_path {d}/tmp;
     proxy_temp_path {d}/tmp;
@@ -43,10 +47,7 @@ http {{
     scgi_temp_path {d}/tmp;
     server {{
         listen 127.0.0.1:{port};
-        listen 127.0.0.1:{tls_port} ssl;
-        ssl_certificate {cert};
-        ssl_certificate_key {key};
-        root {www};
+{tls}        root {www};
         location / {{ }}
         location /{denied}/ {{ deny all; }}
     }}
@@ -92,15 +93,30 @@ class Logged:
     range: str | None
 
 
+TLS = """        listen 127.0.0.1:{tls_port} ssl;
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+"""
+
+
 class NginxServer(ServerProcess):
-    """nginx over ``root`` at ``.http`` and ``.https``; start()/stop() or ``with``."""
+    """nginx over ``root`` at ``.http`` and, given a certificate, ``.https``; start()/stop() or
+    ``with``. The benchmarks use it too (``workers=2``), so tests and figures see one server."""
 
     name = "nginx"
 
-    def __init__(self, root: Path, state: Path, cert: Path, key: Path) -> None:
+    def __init__(
+        self,
+        root: Path,
+        state: Path,
+        cert: Path | None = None,
+        key: Path | None = None,
+        workers: int = 1,
+    ) -> None:
         self.root, self.state = Path(root).resolve(), Path(state)
-        self.cert, self.key = cert, key
-        self.port, self.tls_port = free_port(), free_port()
+        self.cert, self.key, self.workers = cert, key, workers
+        self.port = free_port()
+        self.tls_port = free_port() if cert else None
 
     @property
     def http(self) -> str:
@@ -113,14 +129,14 @@ class NginxServer(ServerProcess):
     def start(self) -> NginxServer:
         (self.state / "tmp").mkdir(parents=True, exist_ok=True)
         conf = self.state / "nginx.conf"
+        tls = TLS.format(tls_port=self.tls_port, cert=self.cert, key=self.key) if self.cert else ""
         conf.write_text(
             CONF.format(
                 d=self.state,
+                workers=self.workers,
                 user="user root;" if os.geteuid() == 0 else "",
                 port=self.port,
-                tls_port=self.tls_port,
-                cert=self.cert,
-                key=self.key,
+                tls=tls,
                 www=self.root,
                 denied=DENIED,
             )
@@ -129,7 +145,9 @@ class NginxServer(ServerProcess):
         self.proc = subprocess.Popen(
             [*argv, "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
-        self.wait_listening((self.port, self.tls_port), START_TIMEOUT_S)
+        self.wait_listening(
+            (self.port, self.tls_port) if self.cert else (self.port,), START_TIMEOUT_S
+        )
         return self
 
     def requests(self) -> list[Logged]:
