@@ -62,6 +62,11 @@ class Planned:
     unknown_keys: tuple[str, ...] = ()  # interaction/session keys the catalog does not know
     files: tuple = ()  # the whole files selected (FileRefs; none for clips)
 
+    @property
+    def invalid(self) -> list[tuple[str, str]]:
+        """(key, reason) of each rejected row, as a plan file stores them."""
+        return [(o.file_id, o.reason) for o in self.rejected]
+
 
 def plan_selection(
     cat: CatalogDB,
@@ -105,20 +110,7 @@ def plan_selection(
     tasks = plan_clips(cat, store, ws.windows, modalities, features, clips.exact, merge)
     plan = Plan(store.uri, source_layout(store.uri), [t.item for t in tasks])
     rejected = [
-        Outcome(
-            w.key,
-            None,
-            None,
-            None,
-            store.uri,
-            None,
-            0,
-            None,
-            None,
-            "failed",
-            f"selection row {w.row}: {w.reason}",
-        )  # fmt: skip
-        for w in ws.invalid
+        Outcome.failure(w.key, store.uri, f"selection row {w.row}: {w.reason}") for w in ws.invalid
     ]
     return Planned(plan, [], rejected)
 
@@ -197,7 +189,7 @@ def materialize(
             return MaterializeResult(
                 settle(plan, to), planned.rejected, dry_run=True, unknown=unknown
             )
-        plan_id = items_plan_id(plan.items, planned.unknown, plan.source)
+        plan_id = items_plan_id(plan.items, list(unknown), plan.source, planned.invalid)
         result = run_items(
             store, to, plan, planned.unknown, workers=workers, settings=settings,
             plan_id=plan_id, shard=shard_kn or (1, 1), rejected=planned.rejected,
@@ -236,6 +228,7 @@ def make_plan(
         )  # fmt: skip
         archives = archive_files(cat, planned.files)
     plan = planned.plan
-    write_plan(Path(out), plan.items, planned.unknown, source=plan.source,
-               layout=plan.layout, to=Path(to), archives=archives)  # fmt: skip
+    write_plan(Path(out), plan.items, [*planned.unknown, *planned.unknown_keys],
+               source=plan.source, layout=plan.layout, to=Path(to), archives=archives,
+               invalid=planned.invalid)  # fmt: skip
     return read_plan(out)

@@ -35,7 +35,7 @@ from ..layout import FileRef, is_file_id
 from ..store.catalogdb import CatalogDB, check_read_only
 from ..store.schema import quote_ident
 from .selection import SELECTION_TABLE, load_file
-from .shard import shard_of, take_shard
+from .shard import key_bucket, shard_of_hash, take_shard
 
 KEY_COLUMNS = ("file_id", "interaction_key")  # a window's key, in the order they are tried
 TIME_COLUMNS = ("start_s", "end_s")
@@ -378,8 +378,4 @@ def _shard_invalid(
 
 
 def _invalid_shard(key: str, n: int) -> int:
-    head = key.split(" ", 1)[0]
-    parts = head.split("_")
-    if len(parts) >= 3 and is_file_id(f"{'_'.join(parts[:3])}_P0000"):
-        return shard_of("_".join(parts[:3]), n)
-    return 1
+    return shard_of_hash(key_bucket(key), n)
