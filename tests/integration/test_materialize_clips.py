@@ -175,3 +175,17 @@ def test_a_plan_file_keeps_the_invalid_windows_and_its_run_reports_them(
 
     st = plan_status(plan)
     assert (st.total.done, st.total.failed) == (6, 2) and not st.complete
+
+
+def test_retry_failed_after_a_clip_run_says_to_rerun_the_windows(hf_catalog, release, windows,
+                                                                 tmp_path):  # fmt: skip
+    """The receipt of a clip run names clips and invalid rows: --retry-failed (whole files)
+    would plan their files, find no clip among them and report success; it refuses instead."""
+    from seamless_catalog.errors import UsageError
+
+    to = tmp_path / "c"
+    r = materialize(hf_catalog, sql=windows, to=to, source=str(release / "hf"),
+                    modalities="json")  # fmt: skip
+    assert len(r.failures) == 2
+    with pytest.raises(UsageError, match="run the window selection again"):
+        materialize(hf_catalog, to=to, source=str(release / "hf"), retry_failed=True)
