@@ -56,18 +56,30 @@ class Catalog(CatalogDB):
         errors: str = "raise",
         decode: bool = True,
         settings: Settings | None = None,
+        pad: float = 0.0,
+        before: float | None = None,
+        after: float | None = None,
+        features: str | tuple[str, ...] | None = None,
+        exact: bool = False,
     ):
         """Samples of a selection by byte-range reads: ordered, sharded, resumable.
 
+        A query whose result also has ``start_s``/``end_s`` selects windows (as
+        :meth:`clips`): each item is then a :class:`~seamless_catalog.access.clips.Clip` of
+        one window and side (``clip.audio``, ``clip.npz``, ``clip.words``, ``clip.vad``,
+        ``clip.record``...), cut by range; ``stream.invalid`` lists the rows that give none.
+
         Args:
-            sql: a SELECT with a ``file_id``, ``interaction_key`` or ``session_key`` column.
+            sql: a SELECT with a ``file_id``, ``interaction_key`` or ``session_key`` column
+                (windows: ``file_id`` or ``interaction_key`` plus ``start_s`` and ``end_s``).
             modalities: ``"json,wav"`` or a tuple of json, mp4, npz, wav (default: all four).
             source: where the bytes come from (``hf://...``, ``s3://...``, ``https://...`` or
                 a local mirror; default: the Hub dataset).
             media: a materialized folder (upstream layout) read first, before ``source``.
             shuffle, seed: the seeded ``md5(seed|key)`` order instead of file_id order.
             rank, world_size: this process's part of the order (every ``world_size``-th).
-            pairs_together: both sides of an interaction next to each other, in one part.
+            pairs_together: both sides of an interaction (of an interaction window) next to
+                each other, in one part.
             start: skip this many samples of the part (resume after ``stream.position``).
             prefetch: samples read ahead in the background (at least 1).
             errors: ``"raise"`` on a sample that cannot be read, or ``"skip"`` it (listed
@@ -75,6 +87,9 @@ class Catalog(CatalogDB):
             decode: :class:`~seamless_catalog.access.decode.Sample` s (parsed JSON, arrays,
                 float32 audio); False gives the members' raw bytes.
             settings: retries, timeouts and endpoints (default: from the environment).
+            pad, before, after: seconds added to each window (both sides, or one each).
+            features: the npz features of a window (``"smplh,movement:emotion_valence"``).
+            exact: mp4 windows re-encoded to start on their first frame (else stream copy).
         """
         from .access.stream import SampleStream
 
@@ -82,11 +97,13 @@ class Catalog(CatalogDB):
             self, sql, modalities=modalities, source=source, media=media, shuffle=shuffle,
             seed=seed, rank=rank, world_size=world_size, pairs_together=pairs_together,
             start=start, prefetch=prefetch, errors=errors, decode=decode, settings=settings,
+            pad=pad, before=before, after=after, features=features, exact=exact,
         )  # fmt: skip
 
     def torch_dataset(self, sql: str, **options: Any):
         """A PyTorch ``IterableDataset`` over ``stream(sql, **options)`` (the same keyword
-        arguments), split by rank and DataLoader worker. Needs torch installed."""
+        arguments: a window selection gives one clip per item), split by rank and DataLoader
+        worker. Needs torch installed."""
         try:
             from .access.torchdata import SeamlessIterableDataset
         except ImportError as e:

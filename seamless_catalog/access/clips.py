@@ -38,7 +38,7 @@ class Clip:
 
     window: Window
     blobs: dict[str, bytes]  # ext -> the clip file's bytes
-    sample: Sample  # the blobs decoded (audio, npz frames, json)
+    sample: Sample | None  # the blobs decoded (audio, npz frames, json); None: decode=False
     covers: dict[str, dict] = field(default_factory=dict)  # ext -> what the clip holds
     fetched: int = 0  # bytes read from the source for this window
     requests: int = 0
@@ -50,10 +50,34 @@ class Clip:
         return self.window.file_id
 
     @property
+    def interaction_key(self) -> str:
+        return self.window.interaction_key
+
+    @property
     def words(self) -> list[dict]:
         """The json clip's words (times relative to the clip), in order."""
-        doc = self.sample.json or {}
-        return [w for seg in doc.get("metadata:transcript", []) for w in seg["words"]]
+        return [w for seg in self.transcript for w in seg["words"]]
+
+    # what a Sample gives, for the window (times relative to its start)
+    audio = property(lambda self: self._decoded().audio)  # float32, the window's samples
+    sample_rate = property(lambda self: self._decoded().sample_rate)
+    npz = property(lambda self: self._decoded().npz)  # the window's frames of each feature
+    video = property(lambda self: self._decoded().video)  # the mp4 clip's bytes
+    transcript = property(lambda self: self._decoded().transcript)  # overlapping segments
+    vad = property(lambda self: self._decoded().vad)
+    annotations = property(lambda self: self._decoded().annotations)
+
+    @property
+    def record(self) -> dict:
+        """The json clip's ``clip`` record (source, window, frame rates used), else the
+        window's own record (when json was not asked for)."""
+        doc = self._decoded().json or {}
+        return doc.get("clip") or self.window.record
+
+    def _decoded(self) -> Sample:
+        if self.sample is None:
+            raise UsageError("this clip was not decoded (decode=False): read clip.blobs")
+        return self.sample
 
 
 class ClipSelection:
@@ -101,28 +125,38 @@ class ClipSelection:
             self._store = open_store(self.source, self.settings)
         return self._store
 
-    def tasks(self) -> list[ClipTask]:
+    def tasks(self, windows: list[Window] | None = None) -> list[ClipTask]:
+        """The clips to cut for ``windows`` (default: all of the selection's), in order."""
+        windows = self.windows if windows is None else windows
         media = wanted_exts(parse_modalities(self.modalities)) != ("json",)
         store = self._open() if media else None
-        return plan_clips(self.cat, store, self.windows, self.modalities, self.features,
+        return plan_clips(self.cat, store, windows, self.modalities, self.features,
                           self.exact)  # fmt: skip
 
-    def __iter__(self) -> Iterator[Clip]:
+    def plan(self, windows: list[Window]) -> list[list[ClipTask]]:
+        """Each window's tasks, aligned with ``windows`` (queries the catalog: run it on the
+        thread that owns the connection; :meth:`cut` may then run on a pool)."""
         by_window: dict[int, list[ClipTask]] = {}
-        for task in self.tasks():
+        for task in self.tasks(windows):
             by_window.setdefault(id(task.window), []).append(task)
+        return [by_window.get(id(w), []) for w in windows]
+
+    def __iter__(self) -> Iterator[Clip]:
+        windows = list(self.windows)
         # windows are cut on a pool (the store's reads are thread-safe), yielded in order,
         # at most 2 x workers ahead of the consumer
         with ThreadPoolExecutor(self.workers) as pool:
             ahead: deque = deque()
-            for w in self.windows:
-                ahead.append(pool.submit(self._cut, w, by_window.get(id(w), [])))
+            for w, tasks in zip(windows, self.plan(windows)):
+                ahead.append(pool.submit(self.cut, w, tasks))
                 if len(ahead) >= 2 * self.workers:
                     yield ahead.popleft().result()
             while ahead:
                 yield ahead.popleft().result()
 
-    def _cut(self, w: Window, tasks: list[ClipTask]) -> Clip:
+    def cut(self, w: Window, tasks: list[ClipTask], decoded: bool = True) -> Clip:
+        """One window's clips, cut by range (thread-safe); ``decoded=False`` leaves them as
+        bytes (``Clip.sample`` is None)."""
         blobs, covers, by_ext, requests, missing = {}, {}, {}, 0, {}
         for task in tasks:
             try:
@@ -134,7 +168,7 @@ class ClipSelection:
                 continue
             blobs[task.ext], covers[task.ext] = out.data, out.covers
             by_ext[task.ext], requests = out.fetched, requests + out.requests
-        sample = decode(w.ref, blobs, {})
+        sample = decode(w.ref, blobs, {}) if decoded else None
         return Clip(w, blobs, sample, covers, sum(by_ext.values()), requests, by_ext, missing)
 
 

@@ -156,8 +156,14 @@ def format_planfile(pf: PlanFile) -> str:
         f"into {pf.to}; written to {pf.path}",
         f"  {len({i.file_id for i in pf.items})} samples, {len(set(pf.buckets))} interactions",
     ]
-    if failed or pf.unknown:
-        lines.append(f"  {len(failed) + len(pf.unknown)} cannot be had (see `status` after a run)")
+    bad = len(failed) + len(pf.unknown) + len(pf.invalid)
+    if bad:
+        lines.append(f"  {bad} cannot be had (see `status` after a run)")
+    if pf.unknown:  # named, as the plain run names them
+        lines.append(_unknown_line(tuple(key for key, _ in pf.unknown)))
+    if pf.invalid:  # row by row, as the dry run lists them
+        lines.append("not in the plan:")
+        lines += [f"  {key}: {why}" for key, why, _ in pf.invalid]
     return "\n".join(lines)
 
 

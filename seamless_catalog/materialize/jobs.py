@@ -21,7 +21,7 @@ from ..store.catalogdb import CatalogDB
 from ..store.snapshots import default_source
 from .planning.archives import archive_files
 from .planning.clips import plan_clips
-from .planning.items import Plan
+from .planning.items import CLIP, Plan
 from .planning.planfile import PlanFile, items_plan_id, read_plan, write_plan
 from .planning.sources import plan_files, source_layout
 from .running import receipts
@@ -61,6 +61,11 @@ class Planned:
     rejected: list[Outcome]  # selection rows that give no clip (invalid windows), as failures
     unknown_keys: tuple[str, ...] = ()  # interaction/session keys the catalog does not know
     files: tuple = ()  # the whole files selected (FileRefs; none for clips)
+
+    @property
+    def invalid(self) -> list[tuple[str, str]]:
+        """(key, reason) of each rejected row, as a plan file stores them."""
+        return [(o.file_id, o.reason) for o in self.rejected]
 
 
 def plan_selection(
@@ -105,22 +110,23 @@ def plan_selection(
     tasks = plan_clips(cat, store, ws.windows, modalities, features, clips.exact, merge)
     plan = Plan(store.uri, source_layout(store.uri), [t.item for t in tasks])
     rejected = [
-        Outcome(
-            w.key,
-            None,
-            None,
-            None,
-            store.uri,
-            None,
-            0,
-            None,
-            None,
-            "failed",
-            f"selection row {w.row}: {w.reason}",
-        )  # fmt: skip
-        for w in ws.invalid
+        Outcome.failure(w.key, store.uri, f"{INVALID_ROW} {w.row}: {w.reason}") for w in ws.invalid
     ]
     return Planned(plan, [], rejected)
+
+
+INVALID_ROW = "selection row"  # how the failure of a row that gave no window begins
+NO_CLIP_RETRY = (
+    "--retry-failed redoes whole files; for clips run the window selection again "
+    "(the clips already made are verified and skipped)"
+)
+
+
+def _of_clips(row: dict) -> bool:
+    """Whether a receipt's row is a clip, or a window selection's invalid row."""
+    return (row.get("name") or "").startswith(f"{CLIP}:") or (row.get("reason") or "").startswith(
+        INVALID_ROW
+    )
 
 
 def materialize(
@@ -164,11 +170,10 @@ def materialize(
     if retry_failed and (sql is not None or selection is not None or ids is not None):
         raise UsageError("--retry-failed takes its selection from the last receipt: drop --sql")
     if retry_failed and clips is not None and clips.windows:
-        raise UsageError(
-            "--retry-failed redoes whole files; for clips run the window selection again "
-            "(the clips already made are verified and skipped)"
-        )
+        raise UsageError(NO_CLIP_RETRY)
     retry = receipts.last_failures(to) if retry_failed else None
+    if retry and any(_of_clips(r) for r in retry):  # else it would plan their whole files,
+        raise UsageError(NO_CLIP_RETRY)  # find none of the clips among them and report success
     if retry is not None and not retry:
         return MaterializeResult(Plan(source, "", []), dry_run=dry_run)
     if retry is not None:
@@ -197,7 +202,7 @@ def materialize(
             return MaterializeResult(
                 settle(plan, to), planned.rejected, dry_run=True, unknown=unknown
             )
-        plan_id = items_plan_id(plan.items, planned.unknown, plan.source)
+        plan_id = items_plan_id(plan.items, list(unknown), plan.source, planned.invalid)
         result = run_items(
             store, to, plan, planned.unknown, workers=workers, settings=settings,
             plan_id=plan_id, shard=shard_kn or (1, 1), rejected=planned.rejected,
@@ -236,6 +241,7 @@ def make_plan(
         )  # fmt: skip
         archives = archive_files(cat, planned.files)
     plan = planned.plan
-    write_plan(Path(out), plan.items, planned.unknown, source=plan.source,
-               layout=plan.layout, to=Path(to), archives=archives)  # fmt: skip
+    write_plan(Path(out), plan.items, [*planned.unknown, *planned.unknown_keys],
+               source=plan.source, layout=plan.layout, to=Path(to), archives=archives,
+               invalid=planned.invalid)  # fmt: skip
     return read_plan(out)

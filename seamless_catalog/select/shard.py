@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import TypeVar
 
 from ..errors import UsageError
-from ..layout import parse_file_id
+from ..layout import is_file_id, parse_file_id
 
 T = TypeVar("T")
 
@@ -49,6 +49,17 @@ def shard_of_hash(bucket: int, n: int) -> int:
 
 def interaction_of(file_id: str) -> str:
     return parse_file_id(file_id).interaction_key
+
+
+def key_bucket(text: str) -> int:
+    """The :func:`shard_hash` of the interaction a reported key begins with (a file_id, an
+    interaction_key, or ``"{file_id} (of {key})"``), else 0: shard 1 for every N. This is
+    how a row that is not a file (an unknown key, an invalid window) gets its shard, so that
+    each is reported by exactly one shard of any N."""
+    parts = text.split(" ", 1)[0].split("_")
+    if len(parts) >= 3 and is_file_id(f"{'_'.join(parts[:3])}_P0000"):
+        return shard_hash("_".join(parts[:3]))
+    return 0
 
 
 def take_shard(rows: Iterable[T], shard: tuple[int, int] | None, key=None) -> list[T]:

@@ -28,18 +28,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow as pa
-
 from ..errors import UsageError
 from ..layout import FileRef, is_file_id
 from ..store.catalogdb import CatalogDB, check_read_only
 from ..store.schema import quote_ident
 from .selection import SELECTION_TABLE, load_file
-from .shard import shard_of, take_shard
+from .shard import key_bucket, shard_of_hash, take_shard
 
 KEY_COLUMNS = ("file_id", "interaction_key")  # a window's key, in the order they are tried
 TIME_COLUMNS = ("start_s", "end_s")
-_ROWS = "_window_rows"
+_ROWS = (  # the numbered rows, as query parameters: no table registered on a connection that
+    # an open result may hold (CatalogDB.sql then runs on another cursor)
+    '(select unnest($row::bigint[]) as "row", unnest($by::varchar[]) as "by", '
+    'unnest($key::varchar[]) as "key")'
+)
 _PLACE = (
     "label, split, batch_idx, archive_idx, has_imitator_movement, has_annotation_1p, "
     "has_annotation_3p, duration_s"
@@ -335,18 +337,11 @@ def select_windows(
     finally:
         cat.sql(f"drop table if exists {SELECTION_TABLE}")
     keyed = [_key_of(r) for r in rows]
-    numbered = pa.table({
-        "row": pa.array(range(1, len(rows) + 1), pa.int64()),
-        "by": pa.array([k[0] for k in keyed], pa.string()),
-        "key": pa.array([k[1] for k in keyed], pa.string()),
-    })  # fmt: skip
+    numbered = {"row": list(range(1, len(rows) + 1)), "by": [k[0] for k in keyed],
+                "key": [k[1] for k in keyed]}  # fmt: skip
     files: dict[int, list[tuple]] = {}
-    cat.con.register(_ROWS, numbered)
-    try:
-        for n, *values in cat.sql(resolve_sql()).fetchall():
-            files.setdefault(n, []).append(tuple(values))
-    finally:
-        cat.con.unregister(_ROWS)
+    for n, *values in cat.sql(resolve_sql(), numbered).fetchall():
+        files.setdefault(n, []).append(tuple(values))
     resolver = _Resolver(before_s, after_s)
     for n, (row, (by, key)) in enumerate(zip(rows, keyed), start=1):
         resolver.row(n, by, key, row[2:], files.get(n, []))
@@ -378,8 +373,4 @@ def _shard_invalid(
 
 
 def _invalid_shard(key: str, n: int) -> int:
-    head = key.split(" ", 1)[0]
-    parts = head.split("_")
-    if len(parts) >= 3 and is_file_id(f"{'_'.join(parts[:3])}_P0000"):
-        return shard_of("_".join(parts[:3]), n)
-    return 1
+    return shard_of_hash(key_bucket(key), n)

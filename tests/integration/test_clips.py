@@ -9,13 +9,19 @@ import csv
 import io
 import json
 
-import numpy as np
 import pytest
 
 from seamless_catalog.catalog import Catalog
 from seamless_catalog.config import Settings
-from seamless_catalog.layout import FRAME_STRIDE, nominal_fps
-from tests.access_helpers import IN_TARS, by_id, tree_path, wav_samples
+from seamless_catalog.layout import nominal_fps
+from tests.access_helpers import (
+    IN_TARS,
+    by_id,
+    check_json_clip,
+    check_npz_clip,
+    check_wav_clip,
+    tree_path,
+)
 
 HUB = "hf://datasets/facebook/seamless-interaction"
 WINDOWS = (
@@ -41,41 +47,6 @@ def _sql(ids: list[str]) -> str:
     return WINDOWS.format(ids=", ".join(f"'{i}'" for i in ids))
 
 
-def _check_wav(clip, release, row) -> None:
-    rate, source = wav_samples(tree_path(release, row, "wav").read_bytes())
-    first, stop = round(clip.window.start_s * rate), round(clip.window.end_s * rate)
-    assert clip.sample.sample_rate == rate
-    assert clip.sample.audio.tobytes() == source[first:stop].tobytes()
-
-
-def _check_npz(clip, release, row) -> None:
-    w, fps = clip.window, nominal_fps(clip.file_id)
-    with np.load(tree_path(release, row, "npz")) as src:
-        for key in clip.sample.npz:
-            stride = FRAME_STRIDE.get(key, 1)  # hypernet_features: a row per 15 frames
-            frames = [i for i in range(len(src[key]) * stride) if w.start_s <= i / fps < w.end_s]
-            rows = sorted({i // stride for i in frames})
-            assert np.array_equal(clip.sample.npz[key], src[key][rows]), key
-
-
-def _check_json(clip, release, row) -> None:
-    w = clip.window
-    doc = json.loads(tree_path(release, row, "json").read_bytes())
-    words = [x for seg in doc["metadata:transcript"] for x in seg["words"]]
-    words = [x for x in words if x["start"] is not None]  # an untimed word cannot be placed
-    words = [x for x in words if x["start"] < w.end_s and x["end"] > w.start_s]
-    got = clip.words
-    assert [x["word"] for x in got] == [x["word"] for x in words]
-    for g, x in zip(got, words):
-        assert g["start"] == pytest.approx(x["start"] - w.start_s, abs=1e-9)
-        assert g["end"] == pytest.approx(x["end"] - w.start_s, abs=1e-9)
-    vad = [s for s in doc["metadata:vad"] if s["start"] < w.end_s and s["end"] > w.start_s]
-    assert len(clip.sample.vad) == len(vad) >= 1
-    record = clip.sample.json["clip"]
-    assert record["file_id"] == clip.file_id and record["start_s"] == w.start_s
-    assert record["npz_fps"]["smplh"] == pytest.approx(nominal_fps(clip.file_id))
-
-
 def test_clips_from_the_local_tars_are_the_window_of_the_files(hf_catalog, release, ids):
     rows = by_id(release)
     with Catalog.open(hf_catalog) as cat:
@@ -83,9 +54,9 @@ def test_clips_from_the_local_tars_are_the_window_of_the_files(hf_catalog, relea
         assert len(chosen) == len(ids) and not chosen.invalid
         for clip in chosen:
             row = rows[clip.file_id]
-            _check_wav(clip, release, row)
-            _check_npz(clip, release, row)
-            _check_json(clip, release, row)
+            check_wav_clip(clip, release, row)
+            check_npz_clip(clip, release, row)
+            check_json_clip(clip, release, row)
             member = sum(tree_path(release, row, e).stat().st_size for e in ("wav", "npz"))
             assert clip.fetched < member  # only the window's samples and the npz members
             assert clip.covers["wav"]["samples"] == len(clip.sample.audio)
@@ -107,9 +78,9 @@ def test_clips_from_the_hub_server_with_padding_and_features(make_hub_server, hf
         for clip in chosen:
             row, w = rows[clip.file_id], clip.window
             assert w.requested_start_s is not None  # padded
-            _check_wav(clip, release, row)
+            check_wav_clip(clip, release, row)
             assert {k.split(":")[0] for k in clip.sample.npz} == {"smplh"}
-            _check_npz(clip, release, row)
+            check_npz_clip(clip, release, row)
             indices, times = decoded_indices(clip.blobs["mp4"])
             fps, n_video = nominal_fps(clip.file_id), int(truth[clip.file_id]["n_video_frames"])
             shown = [i for i in range(n_video) if w.start_s - 1e-9 <= i / fps < w.end_s - 1e-9]
@@ -141,12 +112,12 @@ def test_clips_from_the_per_file_layout_fetch_only_the_wanted_features(hf_catalo
                            features="smplh:body_pose,boxes_and_keypoints")  # fmt: skip
         for clip in chosen:
             row = rows[clip.file_id]
-            _check_wav(clip, release, row)
+            check_wav_clip(clip, release, row)
             assert set(clip.sample.npz) == {"smplh:body_pose", "boxes_and_keypoints:box",
                                             "boxes_and_keypoints:is_valid_box",
                                             "boxes_and_keypoints:keypoints"}  # fmt: skip
-            _check_npz(clip, release, row)
-            _check_json(clip, release, row)
+            check_npz_clip(clip, release, row)
+            check_json_clip(clip, release, row)
             assert clip.requests == 2 + 4  # wav header + samples; one object per feature
 
 

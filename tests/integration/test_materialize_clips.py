@@ -118,8 +118,14 @@ def test_plan_file_of_clips_runs_from_the_hub_server(make_hub_server, hf_catalog
                    modalities="npz,wav", settings=settings,
                    clips=ClipOptions(features="smplh"))  # fmt: skip
     assert {i.kind for i in pf.items} == {"clip"} and len(pf.items) == 12
+    assert [(k, why[:16]) for k, why, _ in pf.invalid] == [
+        (pf.invalid[0][0], "selection row 7:"),
+        (pf.invalid[1][0], "selection row 8:"),
+    ]  # the invalid rows are kept, to be reported by the run
     done = run_plan(tmp_path / "plan.parquet", shards=2, workers=2)
-    assert all(s.ok for s in done)
+    assert sum(s.delivered for s in done) == 12
+    failures = sorted(why for s in done for _, why in s.failures)
+    assert [why[:16] for why in failures] == ["selection row 7:", "selection row 8:"]
     rows = by_id(release)
     for p in _clips(to):
         if p.suffix != ".npz":
@@ -143,3 +149,43 @@ def test_cli_materialize_clips_dry_run_names_invalid_windows(hf_catalog, release
     assert out.returncode == 0, out.stderr
     assert out.stdout.count("_t") >= 6 and "not in the plan" in out.stdout
     assert "selection row 7" in out.stdout and "selection row 8" in out.stdout
+
+
+def test_a_plan_file_keeps_the_invalid_windows_and_its_run_reports_them(
+    hf_catalog, release, windows, tmp_path
+):
+    """`materialize plan` lists the rows that give no window as the dry run does; the plan
+    file keeps them, so `materialize run PLAN` and `status` report them, each by one shard."""
+    plan, to = tmp_path / "plan.parquet", tmp_path / "c"
+    base = [sys.executable, "-m", "seamless_catalog", "materialize"]
+    out = subprocess.run(
+        [*base, "plan", "--catalog", str(hf_catalog), "--to", str(to), "--out", str(plan),
+         "--source", str(release / "hf"), "--modalities", "json", "--sql", windows],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "not in the plan" in out.stdout and "2 cannot be had" in out.stdout
+    assert "selection row 7" in out.stdout and "selection row 8" in out.stdout
+    ran = subprocess.run([*base, "run", "--plan", str(plan), "--shards", "3"],
+                         capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert ran.returncode == 1, ran.stderr
+    failed = [line for line in ran.stdout.splitlines() if "selection row" in line]
+    assert len(failed) == 2 and "row 7:" in failed[0] + failed[1] and len(_clips(to)) == 6
+    from seamless_catalog.materialize import plan_status
+
+    st = plan_status(plan)
+    assert (st.total.done, st.total.failed) == (6, 2) and not st.complete
+
+
+def test_retry_failed_after_a_clip_run_says_to_rerun_the_windows(hf_catalog, release, windows,
+                                                                 tmp_path):  # fmt: skip
+    """The receipt of a clip run names clips and invalid rows: --retry-failed (whole files)
+    would plan their files, find no clip among them and report success; it refuses instead."""
+    from seamless_catalog.errors import UsageError
+
+    to = tmp_path / "c"
+    r = materialize(hf_catalog, sql=windows, to=to, source=str(release / "hf"),
+                    modalities="json")  # fmt: skip
+    assert len(r.failures) == 2
+    with pytest.raises(UsageError, match="run the window selection again"):
+        materialize(hf_catalog, to=to, source=str(release / "hf"), retry_failed=True)

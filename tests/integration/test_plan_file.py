@@ -250,3 +250,39 @@ def test_plain_materialize_still_needs_catalog_and_to(hf_catalog):
     out = run("materialize", "--catalog", hf_catalog, "--sql", TARS)
     assert_usage_error(out, "Missing option '--to'")
     assert_usage_error(run("materialize", "--sql", TARS, "--to", "x"), "Missing option '--catalog'")
+
+
+@pytest.mark.parametrize("kind", ["interaction_key", "session_key"])
+def test_a_plan_names_the_unknown_keys_and_its_run_reports_them(hf_catalog, release, tmp_path,
+                                                                 kind):  # fmt: skip
+    """Keys that parse but are in no ingested filelist: the plain run names them, so the
+    plan file keeps them, `materialize plan` names them and each shard's run reports its own
+    (a session key names no interaction: shard 1 reports it), as failures of the receipt."""
+    from seamless_catalog.catalog import Catalog
+
+    with Catalog.open(hf_catalog) as cat:
+        key = cat.value("select interaction_key from files where file_id in "
+                        "(select file_id from raw.members) order by 1 limit 1")  # fmt: skip
+    known = key if kind == "interaction_key" else key.rsplit("_", 1)[0]
+    ghosts = (["V09_S9999_I00000000", "V09_S9999_I00000001", "V09_S9998_I00000007"]
+              if kind == "interaction_key" else ["V09_S9999", "V09_S9998"])  # fmt: skip
+    sql = " union all ".join(f"select '{k}' as {kind}" for k in [known, *ghosts])
+    plan, to = tmp_path / "plan.parquet", tmp_path / "out"
+    out = cli("plan", "--catalog", str(hf_catalog), "--to", str(to), "--out", str(plan),
+              "--source", str(release / "hf"), "--modalities", "json", "--sql", sql)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    named = [line for line in out.stdout.splitlines() if "not in the catalog" in line]
+    assert len(named) == 1 and all(g in named[0] for g in ghosts), out.stdout
+    pf = read_plan(plan)
+    assert sorted(k for k, _ in pf.unknown) == sorted(ghosts) and pf.items
+    plain = materialize(hf_catalog, sql=sql, to=tmp_path / "plain", source=str(release / "hf"),
+                        modalities="json")  # fmt: skip
+    assert sorted(plain.unknown) == sorted(ghosts) and not plain.ok
+    done = run_plan(plan, shards=3)
+    reported = [what for s in done for what, why in s.failures if why == "not in the catalog"]
+    assert sorted(reported) == sorted(ghosts)  # each once over the shards
+    assert sum(s.delivered for s in done) == len(pf.items) and not all(s.ok for s in done)
+    if kind == "session_key":
+        assert {s.shard[0] for s in done if s.failures} == {1}
+    text = cli("run", "--plan", str(plan))
+    assert text.returncode == 1 and all(f"{g}: not in the catalog" in text.stdout for g in ghosts)

@@ -52,8 +52,10 @@ def in_workdir(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 BLOCKS = {
     "from_python": "tbl = cat.sql(",
     "loading": "cat.load_pair(",
-    "torch": "cat.torch_dataset(",
+    "torch": 'cat.torch_dataset("select file_id',
     "engines": "manifest.json",
+    "moments_stream": "moment_at = stream.position",
+    "moments_torch": "ds = cat.torch_dataset(shifts",
 }
 
 
@@ -121,8 +123,41 @@ def test_torch_block(in_workdir: Path):
     pytest.importorskip("torch", reason="torch not installed (pip install torch)")
     ns = run_block(python_block(BLOCKS["from_python"]) + python_block(BLOCKS["torch"]), {})
     assert sum(1 for _ in ns["ds"]) == ns["cat"].value(
-        "select count(*) from files where split = 'dev'"
+        "select count(*) from files where split = 'train'"
     )
+
+
+def test_moments_stream_block_gives_both_sides_of_each_window_in_turn(in_workdir: Path):
+    ns = run_block(python_block(BLOCKS["from_python"]) + python_block(BLOCKS["moments_stream"]),
+                   {})  # fmt: skip
+    cat, stream = ns["cat"], ns["stream"]
+    again = cat.stream(ns["shifts"], pad=1.0, modalities="json", pairs_together=True,
+                       shuffle=True, seed=0, rank=0, world_size=2)  # fmt: skip
+    clips = list(again)
+    assert ns["moment_at"] == len(stream) == len(clips) > 0  # the block read its whole share
+    assert not stream.skipped
+    sides = [(c.interaction_key, c.window.requested_start_s) for c in clips]
+    runs = [k for i, k in enumerate(sides) if i == 0 or sides[i - 1] != k]
+    assert len(runs) == len(set(runs)) and len(runs) < len(clips)  # a window's sides in turn
+    # a lone side: the other side's window is invalid (a shift at the end of the shorter side)
+    lone = [k for k in runs if sides.count(k) == 1]
+    assert len(lone) <= len(stream.invalid) and max(map(sides.count, runs)) == 2
+    clip = ns["clip"]
+    assert clip.audio.dtype.name == "float32" and len(clip.audio) == round(
+        clip.window.duration * clip.sample_rate
+    )
+    assert all(-1.0 <= w["start"] <= clip.window.duration + 1 for w in clip.words)
+
+
+def test_moments_torch_block(in_workdir: Path):
+    pytest.importorskip("torch", reason="torch not installed (pip install torch)")
+    code = python_block(BLOCKS["from_python"]) + python_block(BLOCKS["moments_stream"])
+    ns = run_block(code + python_block(BLOCKS["moments_torch"]), {})
+    got = [c.window.stem for c in __import__("torch").utils.data.DataLoader(
+        ns["ds"], batch_size=None)]  # fmt: skip
+    assert got == [c.window.stem for c in ns["cat"].stream(
+        ns["shifts"], pad=1.0, modalities="json", pairs_together=True)]  # fmt: skip
+    assert ns["clip"].audio is not None
 
 
 def test_other_engines_block_reads_exactly_the_current_snapshot(in_workdir: Path):

@@ -220,3 +220,31 @@ def test_window_checks_itself():
         Window(ref, 2.0, 2.0)
     with pytest.raises(UsageError):
         Window(ref, -1.0, 2.0)
+
+
+def test_stream_order_keeps_the_sides_of_a_window_together_on_one_rank():
+    """access.stream.order_windows: with pairs_together a unit is one window asked for on an
+    interaction, whatever each side's recording clipped it to; ranks split by unit."""
+    from seamless_catalog.access.stream import order_windows
+
+    def side(key: str, p: str, start: float, end: float, asked_end: float) -> Window:
+        ref = FileRef(f"{key}_P{p}", "improvised", "dev", 0, 0)
+        return Window(ref, start, end, None, start, asked_end)
+
+    windows = []
+    for i in range(7):
+        key = f"V00_S0001_I{i:08d}"
+        windows += [side(key, "0001", 1.0, 3.0, 3.0), side(key, "0002", 1.0, 2.5, 3.0)]  # clipped
+        windows += [side(key, "0001", 5.0, 6.0, 6.0)]  # one side only
+    parts = [order_windows(windows, shuffle=True, seed=4, rank=r, world_size=3,
+                           pairs_together=True) for r in range(3)]  # fmt: skip
+    stems = [w.stem for p in parts for w in p]
+    assert sorted(stems) == sorted(w.stem for w in windows) and len(set(stems)) == len(stems)
+    for part in parts:
+        asked = [(w.interaction_key, w.requested_start_s, w.requested_end_s) for w in part]
+        runs = [a for i, a in enumerate(asked) if i == 0 or asked[i - 1] != a]
+        assert len(runs) == len(set(runs))  # each window's sides next to each other
+        assert all(asked.count(a) == (2 if a[1] == 1.0 else 1) for a in runs)
+    alone = order_windows(windows, shuffle=True, seed=4)
+    assert [w.stem for w in alone] != sorted(w.stem for w in alone)  # shuffled per window
+    assert sorted(w.stem for w in alone) == sorted(stems)

@@ -4,13 +4,17 @@ Each row says where the item's bytes are (``source``, ``parts``: object key, off
 name and version of each byte range), where it goes (``dest``, relative to the destination
 recorded in the file's metadata), what it is (``kind``, ``ext``, ``name``) and what it must be
 (``size``, ``sha256`` when the source publishes them, ``etag``). Items the plan already knows
-cannot be had are rows in state ``failed`` with a ``reason``; file ids the catalog does not
-know are rows of kind ``unknown``.
+cannot be had are rows in state ``failed`` with a ``reason``; keys the catalog does not know
+(file ids, interaction or session keys) are rows of kind ``unknown``, and the selection rows
+that give no window (an invalid window of a window selection) rows of kind ``invalid`` with
+the row and reason, so that a run of the plan reports them as the plain run and the dry run
+do.
 
 Shards. ``shard_hash`` is the interaction's stable bucket (:func:`.shard.shard_hash`: 63 bits
 of the md5 of its key, a non-negative int64); the shard of a row for *any* N is
 ``shard_hash % N + 1``, so N is chosen when running, both sides of a pair always land in the
-same shard, and adding items to a plan never moves the existing ones.
+same shard, and adding items to a plan never moves the existing ones. A row that names no
+interaction (a session key, a malformed row) has bucket 0: shard 1 of any N reports it.
 
 Portable types only (int64/int32, plain strings, LIST<STRUCT>, LIST<VARCHAR>; no unsigned,
 no MAP, no dictionary types). The file is written to a temp file beside it, then renamed.
@@ -31,13 +35,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ...errors import SourceFormatError, SourceNotFound, disk_errors
-from ...select.shard import interaction_of, shard_hash, shard_of_hash
+from ...select.shard import key_bucket, shard_of_hash
 from ...store.snapshots import write_atomic
 from .items import Item, Part
 
 FORMAT = "seamless-catalog plan 1"
 META_KEY = b"seamless_catalog.plan"
-UNKNOWN = "unknown"  # kind of a row whose file id the catalog does not know
+UNKNOWN = "unknown"  # kind of a row whose key (file id, interaction, session) is not known
+INVALID = "invalid"  # kind of a selection row that gives no window (``reason`` says why)
 
 PART = pa.struct(
     [
@@ -82,26 +87,32 @@ class PlanFile:
     to: Path
     items: list[Item]
     buckets: list[int]  # shard_hash of each item
-    unknown: list[tuple[str, int]]  # (file_id, shard_hash) the catalog does not know
+    unknown: list[tuple[str, int]]  # (key, shard_hash) the catalog does not know
     archives: dict[str, int] = field(default_factory=dict)  # folder -> files extracted
+    invalid: list[tuple[str, str, int]] = field(default_factory=list)  # (key, reason, bucket)
 
     def shard(self, shard: tuple[int, int] | None) -> tuple[list[Item], list[str]]:
-        """The items and unknown file ids of shard ``(k, n)`` (everything when None)."""
-        if shard is None:
-            return list(self.items), [f for f, _ in self.unknown]
-        k, n = shard
-        items = [i for i, b in zip(self.items, self.buckets) if shard_of_hash(b, n) == k]
-        return items, [f for f, b in self.unknown if shard_of_hash(b, n) == k]
+        """The items and unknown keys of shard ``(k, n)`` (everything when None)."""
+        items = [i for i, b in zip(self.items, self.buckets) if _in(b, shard)]
+        return items, [f for f, b in self.unknown if _in(b, shard)]
+
+    def invalid_of(self, shard: tuple[int, int] | None) -> list[tuple[str, str]]:
+        """The invalid selection rows (key, reason) shard ``(k, n)`` reports."""
+        return [(key, why) for key, why, b in self.invalid if _in(b, shard)]
+
+
+def _in(bucket: int, shard: tuple[int, int] | None) -> bool:
+    return shard is None or shard_of_hash(bucket, shard[1]) == shard[0]
 
 
 def _row(item: Item) -> dict:
-    key = interaction_of(item.file_id)
+    key = _interaction(item.file_id)
     parts = [
         {"key": p.key, "offset": p.offset, "length": p.length, "name": p.name, "etag": p.etag}
         for p in item.parts
     ]
     return {
-        "shard_hash": shard_hash(key), "interaction_key": key, "file_id": item.file_id,
+        "shard_hash": key_bucket(item.file_id), "interaction_key": key, "file_id": item.file_id,
         "ext": item.ext, "name": item.name, "kind": item.kind, "source": item.source,
         "dest": item.dest, "parts": parts, "size": item.size, "sha256": item.sha256,
         "etag": item.parts[0].etag if len(item.parts) == 1 else None, "member_idx": item.order,
@@ -111,13 +122,29 @@ def _row(item: Item) -> dict:
     }  # fmt: skip
 
 
-def _unknown_row(file_id: str, source: str) -> dict:
-    key = interaction_of(file_id)
+def _interaction(key: str) -> str | None:
+    parts = key.split(" ", 1)[0].split("_")
+    return "_".join(parts[:3]) if key_bucket(key) else None
+
+
+def _unknown_row(key: str, source: str, kind: str = UNKNOWN,
+                 reason: str = "not in the catalog") -> dict:  # fmt: skip
+    """A row that is no item: a key the catalog does not know, or an invalid window."""
     row = dict.fromkeys(SCHEMA.names)
-    row.update(shard_hash=shard_hash(key), interaction_key=key, file_id=file_id, kind=UNKNOWN,
-               source=source, parts=[], absent=[], member_idx=0, state="failed",
-               reason="not in the catalog")  # fmt: skip
+    row.update(shard_hash=key_bucket(key), interaction_key=_interaction(key), file_id=key,
+               kind=kind, source=source, parts=[], absent=[], member_idx=0, state="failed",
+               reason=reason)  # fmt: skip
     return row
+
+
+def _rows(
+    items: list[Item], unknown: list[str], source: str, invalid: list[tuple[str, str]]
+) -> list[dict]:
+    return (
+        [_row(i) for i in items]
+        + [_unknown_row(f, source) for f in unknown]
+        + [_unknown_row(key, source, INVALID, why) for key, why in invalid]
+    )
 
 
 def plan_id_of(rows: list[dict]) -> str:
@@ -128,8 +155,11 @@ def plan_id_of(rows: list[dict]) -> str:
     return h.hexdigest()[:16]
 
 
-def items_plan_id(items: list[Item], unknown: list[str], source: str) -> str:
-    return plan_id_of([_row(i) for i in items] + [_unknown_row(f, source) for f in unknown])
+def items_plan_id(
+    items: list[Item], unknown: list[str], source: str, invalid: list[tuple[str, str]] = ()
+) -> str:
+    """The id :func:`write_plan` gives the same plan (a plain run names its receipt by it)."""
+    return plan_id_of(_rows(items, unknown, source, list(invalid)))
 
 
 def write_plan(
@@ -141,10 +171,13 @@ def write_plan(
     layout: str,
     to: Path,
     archives: dict[str, int] | None = None,
+    invalid: list[tuple[str, str]] = (),
 ) -> str:
     """Write the plan atomically (temp file beside ``path``, then rename); return its id.
-    ``archives``: the files each archive folder it touches extracts to (:mod:`.archives`)."""
-    rows = [_row(i) for i in items] + [_unknown_row(f, source) for f in unknown]
+    ``unknown``: keys the catalog does not know; ``invalid``: (key, reason) of the selection
+    rows that give no window; ``archives``: the files each archive folder it touches
+    extracts to (:mod:`.archives`)."""
+    rows = _rows(items, unknown, source, list(invalid))
     plan_id = plan_id_of(rows)
     meta = {
         "format": FORMAT, "plan_id": plan_id, "source": source, "layout": layout,
@@ -187,15 +220,17 @@ def read_plan(path: str | Path, to: str | Path | None = None) -> PlanFile:
         raise SourceFormatError(path, f"not a materialize plan ({e})") from None
     if meta.get("format") != FORMAT:
         raise SourceFormatError(path, f"plan format {meta.get('format')!r}, expected {FORMAT!r}")
-    items, buckets, unknown = [], [], []
+    items, buckets, unknown, invalid = [], [], [], []
     for r in table.to_pylist():
         if r["kind"] == UNKNOWN:
             unknown.append((r["file_id"], r["shard_hash"]))
+        elif r["kind"] == INVALID:
+            invalid.append((r["file_id"], r["reason"] or "", r["shard_hash"]))
         else:
             items.append(_item(r))
             buckets.append(r["shard_hash"])
     dest = Path(to) if to is not None else Path(meta["to"])
     return PlanFile(
         path, meta["plan_id"], meta["source"], meta["layout"], dest, items, buckets, unknown,
-        meta.get("archives") or {},
+        meta.get("archives") or {}, invalid,
     )  # fmt: skip

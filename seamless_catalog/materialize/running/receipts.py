@@ -38,6 +38,11 @@ class Outcome:
     status: str
     reason: str = ""
 
+    @classmethod
+    def failure(cls, key: str, source: str, reason: str) -> Outcome:
+        """A selected key that gave nothing to fetch (not in the catalog, an invalid window)."""
+        return cls(key, None, None, None, source, None, 0, None, None, "failed", reason)
+
 
 def receipts_dir(to: Path) -> Path:
     return to / STATE_DIR / "receipts"

@@ -77,12 +77,7 @@ def run_items(
         finally:
             progress.close()
         result = MaterializeResult(plan, plan_id=plan_id, shard=shard)
-        missing = [
-            Outcome(
-                fid, None, None, None, plan.source, None, 0, None, None, "failed", NOT_IN_CATALOG
-            )  # fmt: skip
-            for fid in unknown
-        ]
+        missing = [Outcome.failure(key, plan.source, NOT_IN_CATALOG) for key in unknown]
         result.outcomes = missing + list(rejected or []) + _settled(plan) + done
         result.outcomes.sort(key=lambda o: (o.file_id, o.path or ""))
         result.bytes_fetched = sum(o.bytes for o in result.outcomes)

@@ -29,7 +29,7 @@ from ...store.snapshots import flock
 from ..planning.items import Plan
 from ..planning.planfile import PlanFile, read_plan
 from .local import STATE_DIR
-from .receipts import shard_tag
+from .receipts import Outcome, shard_tag
 from .runner import MaterializeResult, run_items
 
 log = logging.getLogger(__name__)
@@ -83,9 +83,10 @@ def run_shard(
     if resolved:
         store.adopt(resolved)
     work = Plan(pf.source, pf.layout, [dataclasses.replace(i) for i in items])
+    rejected = [Outcome.failure(key, pf.source, why) for key, why in pf.invalid_of(k_n)]
     return run_items(
         store, pf.to, work, unknown, workers=workers, settings=settings, plan_id=pf.plan_id,
-        shard=k_n, lock=shard_lock(pf.to, shard_tag(pf.plan_id, k_n)),
+        shard=k_n, lock=shard_lock(pf.to, shard_tag(pf.plan_id, k_n)), rejected=rejected,
     )  # fmt: skip
 
 

@@ -91,7 +91,7 @@ def plan_status(
         _count(st, shard_of_hash(bucket, n), state, size)
         if state == "failed":
             st.failures.append((item.dest, last.get("reason", "")))
-    for file_id, bucket in pf.unknown:
+    for file_id, bucket in [*pf.unknown, *((key, b) for key, _, b in pf.invalid)]:
         last = latest.get(file_id, {})
         state = _state(False, last)
         _count(st, shard_of_hash(bucket, n), state, 0)
