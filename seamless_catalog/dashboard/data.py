@@ -21,15 +21,15 @@ class Data:
     def __init__(self, catalog_dir: str | Path) -> None:
         self.root = Path(catalog_dir)
         self.catalog = Catalog.open(self.root, sandbox=True)
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()  # one connection: callers of catalog.clips hold it too
 
     def frame(self, query: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
-        with self._lock:
+        with self.lock:
             return _decimals_to_float(self.catalog.sql(query, params).pl())
 
     def user_query(self, query: str, limit: int | None = None) -> pl.DataFrame:
         """A user's SELECT, refused unless read-only; at most ``limit`` rows."""
-        with self._lock:
+        with self.lock:
             return _decimals_to_float(self.catalog.query(query, max_rows=limit).pl())
 
     def views(self) -> list[tuple[str, str]]:
@@ -40,7 +40,7 @@ class Data:
         """The totals of ``seamless-catalog stats``, by its definitions."""
         from ..stats import TOTALS_SQL
 
-        with self._lock:
+        with self.lock:
             rel = self.catalog.sql(TOTALS_SQL)
             return dict(zip(rel.columns, rel.fetchall()[0]))
 
@@ -161,6 +161,16 @@ class Data:
             "select a.file_id, a.annotation_type, a.start_s, a.end_s, a.text "
             "from raw.annotations a join files f using (file_id) where f.interaction_key = ? "
             "order by a.start_s, a.file_id, a.annotation_type",
+            [key],
+        )
+
+    def moments(self, key: str) -> pl.DataFrame:
+        """The interaction's moments (the ``moments`` view) in time order: kind, detail, vap,
+        start_s, end_s, file_id (null: a moment of the pair) and partner_file_id."""
+        return self.frame(
+            "select kind, detail, vap, start_s, end_s, file_id, partner_file_id from moments "
+            "where interaction_key = ? "
+            "order by start_s, end_s, kind, file_id nulls first, detail nulls first",
             [key],
         )
 
