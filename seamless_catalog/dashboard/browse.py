@@ -13,6 +13,7 @@ from . import fetching, player
 from .data import BFI2_TRAITS, Data
 from .download import run_with_bar
 from .media import media_path
+from .moments import speaker_names
 from .state import Options, data_for, sync_media, table
 
 KEYS = ("browse_label", "browse_split", "browse_batch", "browse_interaction")
@@ -94,7 +95,7 @@ def show_interaction(data: Data, options: Options, key: str) -> None:
     elif rows:
         _materialize_button(options, key, [r["file_id"] for r in rows])
 
-    names = {r["file_id"]: f"{who}: {r['participant']}" for r, who in zip(rows, "AB")}
+    names = speaker_names(rows)
     player.render(data, options, key, names)
     _pair_stats(data, key)
     annotations = data.annotations(key)

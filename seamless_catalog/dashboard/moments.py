@@ -162,6 +162,12 @@ def describe_error(e: Exception, source: str | None) -> str:
     )
 
 
+def speaker_names(files: list[dict[str, Any]]) -> dict[str, str]:
+    """``{file_id: "A: <participant>"}`` for an interaction's files in file_id order (as
+    ``Data.interaction_files`` lists them): the names its timeline and moments use."""
+    return {r["file_id"]: f"{who}: {r['participant']}" for r, who in zip(files, "AB")}
+
+
 def moment_choices(moments: pl.DataFrame, names: dict[str, str]) -> dict[str, str]:
     """A label per moment of ``Data.moments`` (in its order), keyed ``m<row>``: the key stays
     the moment's while the page filters by kind. Labels give the time, kind, variant, VAP,
