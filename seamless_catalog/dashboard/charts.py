@@ -18,9 +18,10 @@ PALETTES = {
     "label": dict(zip(LABELS, ["#4c78a8", "#f58518"])),
     "split": dict(zip(SPLITS, ["#9d755d", "#eeca3b", "#b279a2"])),
     "kind": {"VAD": "#72b7b2", "transcript": "#ff9da6"},  # the timeline's segment kinds
+    # moment kinds: colours no other dimension uses
     "moment": dict(
-        zip(MOMENT_KINDS, ["#e45756", "#4c78a8", "#f58518", "#b279a2", "#54a24b", "#bab0ac"])
-    ),  # fmt: skip
+        zip(MOMENT_KINDS, ["#e45756", "#17becf", "#bcbd22", "#8c6d31", "#1b9e77", "#6b6ecf"])
+    ),
 }
 ANNOTATION_COLOR = "#54a24b"
 UNKNOWN = "(unknown)"  # a NULL group, kept as a group of its own
@@ -159,6 +160,9 @@ def moment_lanes(names: dict[str, str]) -> pl.Expr:
     return pl.concat_str(pl.lit("moments · "), side.fill_null(PAIR_LANE)).alias("speaker")
 
 
+_BELOW = alt.Legend(orient="bottom", direction="horizontal")
+
+
 def _moments_layer(moments: pl.DataFrame, names: dict[str, str]):
     frame = moments.select(
         "start_s", "end_s", moment_lanes(names), pl.col("kind").alias("moment"),
@@ -173,7 +177,7 @@ def _moments_layer(moments: pl.DataFrame, names: dict[str, str]):
             x="start_s:Q",
             x2="end_s:Q",
             y=alt.Y("speaker:N"),
-            color=alt.Color("moment:N", scale=scale, title="moment"),
+            color=alt.Color("moment:N", scale=scale, title="moment", legend=_BELOW),
             tooltip=["speaker:N", "moment:N", "detail:N", "vap:N", "start_s:Q", "end_s:Q"],
         )
     )

@@ -105,14 +105,20 @@ def _side(side: moments.SideClip, names: dict[str, str]) -> None:
         f"**{names.get(side.file_id, side.file_id)}** · {side.start_s:.2f}–{side.end_s:.2f} s "
         f"({side.duration:.2f} s)"
     )
-    for ext, show in (("mp4", st.video), ("wav", st.audio)):
-        if ext in side.paths:
-            show(str(side.paths[ext]), format="video/mp4" if ext == "mp4" else "audio/wav")
+    picture, rest = st.columns(2)  # portrait video: half the side's width is tall enough
+    with picture:
+        _media(side, "mp4", st.video, "video/mp4")
+    with rest:
+        _media(side, "wav", st.audio, "audio/wav")
+        if side.words:
+            st.markdown("> " + " ".join(w["word"] for w in side.words))
+            st.caption(f"{len(side.words)} words in the window (transcript, from the catalog)")
         else:
-            st.warning(f"No {ext} clip: {side.missing.get(ext, 'not cut')}")
-    if side.words:
-        text = " ".join(w["word"] for w in side.words)
-        st.markdown(f"> {text}")
-        st.caption(f"{len(side.words)} words in the window (transcript, from the catalog)")
+            st.caption("No words in this window.")
+
+
+def _media(side: moments.SideClip, ext: str, show, mime: str) -> None:
+    if ext in side.paths:
+        show(str(side.paths[ext]), format=mime)
     else:
-        st.caption("No words in this window.")
+        st.warning(f"No {ext} clip: {side.missing.get(ext, 'not cut')}")
