@@ -54,6 +54,21 @@ def test_moments_are_the_views_rows_in_time_order(data, pair):
     assert data.moments("V00_S9999_I99999999").height == 0
 
 
+def test_moments_are_kept_for_the_last_interactions(hf_catalog, monkeypatch):
+    from seamless_catalog.dashboard import data as data_module
+
+    monkeypatch.setattr(data_module, "MOMENTS_KEPT", 2)
+    data = Data(hf_catalog)
+    a, b, c = data.column("select interaction_key from pairs order by 1 limit 3")
+    first = data.moments(a)
+    assert data.moments(a) is first  # asked again: not computed again
+    of_b = data.moments(b)
+    data.moments(a), data.moments(c)  # b is now the oldest: dropped
+    assert data.moments(a) is first
+    again = data.moments(b)
+    assert again is not of_b and again.equals(of_b)  # computed again, the same rows
+
+
 def test_choices_label_every_moment_and_name_its_row(data, pair):
     key, _ = pair
     found = data.moments(key)
