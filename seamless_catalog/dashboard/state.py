@@ -66,26 +66,29 @@ def table(frame, **kwargs) -> None:
 # container keyed ``sync-<name>`` form a group; those outside any such container another.
 SYNC_JS = """
 <script>
-const doc = window.parent.document;
-function group(el) {
-  const box = el.closest('[class*="st-key-sync-"]');
-  return box ? Array.from(box.classList).find(c => c.startsWith("st-key-sync-")) : "";
-}
-function link() {
-  doc.querySelectorAll("video, audio").forEach(v => {
-    if (v.dataset.synced) return;
-    v.dataset.synced = "1";
-    const others = () => Array.from(doc.querySelectorAll("video, audio"))
-      .filter(o => o !== v && group(o) === group(v));
-    v.addEventListener("play", () => others().forEach(o => { if (o.paused) o.play(); }));
-    v.addEventListener("pause", () => others().forEach(o => { if (!o.paused) o.pause(); }));
-    v.addEventListener("seeked", () => others().forEach(o => {
-      if (Math.abs(o.currentTime - v.currentTime) > 0.2) o.currentTime = v.currentTime;
-    }));
-  });
-}
-link();
-new MutationObserver(link).observe(doc.body, {childList: true, subtree: true});
+// once per window: inline, a second copy of the script (a rerun, a second player) adds nothing
+if (!window.__seamlessSync) { window.__seamlessSync = true; (() => {
+  const doc = window.parent.document;
+  const all = () => Array.from(doc.querySelectorAll("video, audio"));
+  function group(el) {
+    const box = el.closest('[class*="st-key-sync-"]');
+    return box ? Array.from(box.classList).find(c => c.startsWith("st-key-sync-")) : "";
+  }
+  function link() {
+    all().forEach(v => {
+      if (v.dataset.synced) return;
+      v.dataset.synced = "1";
+      const others = () => all().filter(o => o !== v && group(o) === group(v));
+      v.addEventListener("play", () => others().forEach(o => { if (o.paused) o.play(); }));
+      v.addEventListener("pause", () => others().forEach(o => { if (!o.paused) o.pause(); }));
+      v.addEventListener("seeked", () => others().forEach(o => {
+        if (Math.abs(o.currentTime - v.currentTime) > 0.2) o.currentTime = v.currentTime;
+      }));
+    });
+  }
+  link();
+  new MutationObserver(link).observe(doc.body, {childList: true, subtree: true});
+})(); }
 </script>
 """
 

@@ -1,7 +1,8 @@
 """A moment picked on Browse in headless Chromium (Debian's, driven by Playwright) plays on
 both sides: the dashboard fetches its window as clips from the suite's CDN server, both
 <video> elements report the window's length, show the window's first frame (the generator's
-pixels spell the frame index), and advance together when one is played; the server sent the
+pixels spell the frame index), and advance together when one is played (the pair's whole
+videos on the same page stay paused: another group); the server sent the
 clips' bytes only, and the same moment chosen in a new session is read back from the clip
 cache without a byte more."""
 
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -29,7 +29,7 @@ from tests.integration.test_dashboard_browser import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
     _free_port,
-    _wait_healthy,
+    running,
 )
 
 WAIT_MS = 60_000
@@ -49,27 +49,13 @@ def cdn(make_cdn_server, release: Path):
 
 
 @pytest.fixture
-def url(hf_catalog: Path, cdn, tmp_path: Path):
-    """The dashboard, fetching from ``cdn``, no media, its clip cache in tmp_path/clips."""
-    yield from _serve(hf_catalog, cdn, tmp_path)
-
-
-def _serve(catalog: Path, cdn, tmp_path: Path):
-    port, log = _free_port(), tmp_path / "streamlit.log"
-    argv = server_argv(catalog, port=port, source=cdn.endpoint, clips=tmp_path / "clips")
-    with log.open("w") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, proc, log)
+def url(hf_catalog: Path, release: Path, cdn, tmp_path: Path):
+    """The dashboard fetching from ``cdn``, the whole files in the release's tree as its
+    media, its clip cache in tmp_path/clips."""
+    argv = server_argv(hf_catalog, media=release / "tree", port=_free_port(),
+                       source=cdn.endpoint, clips=tmp_path / "clips")  # fmt: skip
+    with running(argv, tmp_path) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
 
 
 def _moment(data: Data) -> tuple[str, dict, str, dict[str, float]]:
@@ -93,6 +79,10 @@ def _moment(data: Data) -> tuple[str, dict, str, dict[str, float]]:
 
 def _pick(page, url: str, key: str, label: str) -> None:
     page.goto(f"{url}/?page=Browse&interaction={key}", timeout=WAIT_MS)
+    # the page drawn in full (the whole recordings, the timeline) before the box is used: a
+    # dropdown opened during the first run is drawn anew, its options detached
+    page.wait_for_function("document.querySelectorAll('video').length >= 2", timeout=WAIT_MS)
+    page.wait_for_selector(".vega-embed canvas, .vega-embed svg", timeout=WAIT_MS)
     box = page.locator(".st-key-moment_choice input")
     box.wait_for(timeout=WAIT_MS)
     box.click()
@@ -146,6 +136,11 @@ def test_a_picked_moment_plays_both_sides_from_the_window(hf_catalog, cdn, url, 
                 f"Array.from(document.querySelectorAll('{CLIPS}')).every(v => v.currentTime > 0.4)",
                 timeout=WAIT_MS,
             )
+            recordings = page.evaluate(
+                "Array.from(document.querySelectorAll('video')).filter(v => "
+                "!v.closest('.st-key-sync-moment')).map(v => [v.paused, v.currentTime])"
+            )
+            assert recordings == [[True, 0], [True, 0]]  # the whole recordings did not follow
             assert not page.locator("[data-testid='stException']").count()
 
             again = browser.new_context().new_page()  # a new session: the cache serves it
