@@ -79,14 +79,12 @@ class ClipCache:
         return self.root / w.path(ext)
 
     def load(self, w: Window) -> SideClip | None:
-        """The window's clip when the cache holds all of it, else None. A clip cut with a
-        modality missing is cut again (the source may have it now; a placeholder's costs a
-        header read)."""
+        """The window's clip when the cache holds all of it, else None. What could not be
+        cut (``missing``: a placeholder, a file the source lacks) is kept too: those are
+        facts of the source, not failures of a fetch (those raise and keep nothing)."""
         try:
             entry = json.loads(self.path(w, ENTRY).read_text())
         except (OSError, ValueError):
-            return None
-        if entry["missing"]:
             return None
         paths = {ext: self.path(w, ext) for ext in entry["exts"]}
         if not all(p.is_file() for p in paths.values()):

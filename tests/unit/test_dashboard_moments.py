@@ -143,6 +143,27 @@ def test_a_cached_moment_is_not_fetched_again(data, pair, release, tmp_path):
     assert not redone.cached and all(s.paths["mp4"].is_file() for s in redone.sides)
 
 
+@needs_video
+def test_a_placeholder_side_is_reported_and_the_other_side_plays(data, release, tmp_path):
+    """The generator's placeholder recording (duration 0): its side gives no window, said
+    why; its partner's clips are cut, and served from the cache the next time."""
+    key = data.column(
+        "select f.interaction_key from files f join raw.media m using (file_id) "
+        "where m.placeholder and f.interaction_key in (select interaction_key from moments) "
+        "order by 1 limit 1"
+    )[0]
+    row = data.moments(key).row(0, named=True)
+    source = str(release / "hf")
+    cache = moments.ClipCache(tmp_path, source)
+    got = moments.fetch(data, cache, key, row["start_s"], row["end_s"], source=source)
+    (bad,) = got.invalid
+    assert "outside the recording" in bad.reason and bad.key.startswith(key)
+    (side,) = got.sides
+    assert side.file_id != bad.key.split(" ")[0] and set(side.paths) == {"mp4", "wav", "json"}
+    again = moments.fetch(data, cache, key, row["start_s"], row["end_s"], source=source)
+    assert again.cached and again.invalid == got.invalid
+
+
 def test_a_window_outside_the_recording_is_a_clear_error(data, pair, release, tmp_path):
     key, _ = pair
     cache = moments.ClipCache(tmp_path, "x")
