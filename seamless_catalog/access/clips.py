@@ -23,7 +23,7 @@ from pathlib import Path
 from .. import config
 from ..config import DEFAULT_SOURCE, Settings
 from ..errors import SampleUnavailable, UsageError
-from ..layout import EXTENSIONS, parse_features, parse_modalities, wanted_exts
+from ..layout import EXTENSIONS, TRANSCRIPT, parse_features, parse_modalities, wanted_exts
 from ..materialize.planning.clips import ClipTask, plan_clips
 from ..materialize.running.clipcut import SpanCache, cut_item
 from ..remote import open_store
@@ -56,7 +56,7 @@ class Clip:
     @property
     def words(self) -> list[dict]:
         """The json clip's words (times relative to the clip), in order."""
-        return [w for seg in self.transcript for w in seg["words"]]
+        return clip_words(self._decoded().json)
 
     # what a Sample gives, for the window (times relative to its start)
     audio = property(lambda self: self._decoded().audio)  # float32, the window's samples
@@ -78,6 +78,12 @@ class Clip:
         if self.sample is None:
             raise UsageError("this clip was not decoded (decode=False): read clip.blobs")
         return self.sample
+
+
+def clip_words(doc: dict | None) -> list[dict]:
+    """The words of a json clip (decoded), in order: what :attr:`Clip.words` gives, for a
+    json clip read back from a file."""
+    return [w for seg in (doc or {}).get(TRANSCRIPT) or [] for w in seg["words"]]
 
 
 class ClipSelection:

@@ -28,10 +28,21 @@ from ..dashboard.server import DEFAULT_HOST, DEFAULT_PORT
     help="Where the materialize buttons fetch from [default: the catalog's recorded source "
     "(quickstart: its sample), else the dataset on the Hub].",
 )
+@click.option(
+    "--clips",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder that keeps the clips of the moments played on Browse, so that a moment "
+    "chosen again is not fetched again [default: seamless-catalog-clips in the temp folder].",
+)
 @click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on.")
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)
 def dashboard(
-    catalog_dir: Path, media: Path | None, source: str | None, host: str, port: int
+    catalog_dir: Path,
+    media: Path | None,
+    source: str | None,
+    clips: Path | None,
+    host: str,
+    port: int,
 ) -> int:
     """Browse, chart, query and download the catalog in a local, read-only web dashboard.
 
@@ -47,4 +58,4 @@ def dashboard(
 
     if media is not None:
         media.mkdir(parents=True, exist_ok=True)
-    return serve(catalog_dir, media=media, host=host, port=port, source=source)
+    return serve(catalog_dir, media=media, host=host, port=port, source=source, clips=clips)

@@ -2,43 +2,20 @@
 
 from __future__ import annotations
 
-import inspect
 import random
 from typing import Any
 
 import polars as pl
 import streamlit as st
-import streamlit.components.v1 as components
 
 from ..errors import CatalogError
-from . import charts, fetching
+from . import fetching, player
 from .data import BFI2_TRAITS, Data
 from .download import run_with_bar
 from .media import media_path
-from .state import Options, chart, data_for, table
+from .moments import speaker_names
+from .state import Options, data_for, sync_media, table
 
-# Plays, pauses and seeks every <video> of the page together (inline, or from a component's
-# same-origin iframe, where window.parent is the app's document).
-SYNC_JS = """
-<script>
-const doc = window.parent.document;
-function link() {
-  const videos = Array.from(doc.querySelectorAll("video"));
-  videos.forEach(v => {
-    if (v.dataset.synced) return;
-    v.dataset.synced = "1";
-    const others = () => Array.from(doc.querySelectorAll("video")).filter(o => o !== v);
-    v.addEventListener("play", () => others().forEach(o => { if (o.paused) o.play(); }));
-    v.addEventListener("pause", () => others().forEach(o => { if (!o.paused) o.pause(); }));
-    v.addEventListener("seeked", () => others().forEach(o => {
-      if (Math.abs(o.currentTime - v.currentTime) > 0.2) o.currentTime = v.currentTime;
-    }));
-  });
-}
-link();
-new MutationObserver(link).observe(doc.body, {childList: true, subtree: true});
-</script>
-"""
 KEYS = ("browse_label", "browse_split", "browse_batch", "browse_interaction")
 
 
@@ -113,19 +90,15 @@ def show_interaction(data: Data, options: Options, key: str) -> None:
         with side:
             _participant(options, row, info, who)
     if rows and not missing:
-        _run_script(SYNC_JS)
+        sync_media()
         st.caption("Playback is synchronized: play, pause or seek either video.")
     elif rows:
         _materialize_button(options, key, [r["file_id"] for r in rows])
 
-    names = {r["file_id"]: f"{who}: {r['participant']}" for r, who in zip(rows, "AB")}
-    segments = data.timeline(key)
-    annotations = data.annotations(key)
-    if segments.height:
-        chart(charts.timeline(segments, annotations, names))
-    else:
-        st.info("No VAD or transcript was ingested for this interaction.")
+    names = speaker_names(rows)
+    player.render(data, options, key, names)
     _pair_stats(data, key)
+    annotations = data.annotations(key)
     st.markdown("**Annotations**")
     if annotations.height:
         speaker = pl.col("file_id").replace_strict(names, default=pl.col("file_id"))
@@ -153,14 +126,6 @@ def _participant(options: Options, row: dict[str, Any], info: dict, who: str) ->
         table(scores)
     else:
         st.caption("BFI-2 undisclosed")
-
-
-def _run_script(html: str) -> None:
-    """Newer Streamlit runs scripts inline (st.html); older ones in a same-origin iframe."""
-    if "unsafe_allow_javascript" in inspect.signature(st.html).parameters:
-        st.html(html, unsafe_allow_javascript=True)
-    else:
-        components.html(html, height=0)
 
 
 def _materialize_button(options: Options, key: str, file_ids: list[str]) -> None:

@@ -7,6 +7,10 @@ import polars as pl
 
 from ..layout import LABELS, SPLITS
 
+# the moments view's kinds (sql/79_moments.sql), in the order the timeline lists them
+MOMENT_KINDS = ("shift", "hold", "backchannel", "listening", "annotation", "ipu")
+PAIR_LANE = "pair"  # the timeline row of moments of both sides (shifts, holds)
+
 # One colour means one value of one dimension, on every chart of every page: label and split
 # never share a colour, so a legend read once holds everywhere (a chart colouring by
 # something else, e.g. BFI-2 traits or feature dimensions, uses Altair's own scheme).
@@ -14,6 +18,10 @@ PALETTES = {
     "label": dict(zip(LABELS, ["#4c78a8", "#f58518"])),
     "split": dict(zip(SPLITS, ["#9d755d", "#eeca3b", "#b279a2"])),
     "kind": {"VAD": "#72b7b2", "transcript": "#ff9da6"},  # the timeline's segment kinds
+    # moment kinds: colours no other dimension uses
+    "moment": dict(
+        zip(MOMENT_KINDS, ["#e45756", "#17becf", "#bcbd22", "#8c6d31", "#1b9e77", "#6b6ecf"])
+    ),
 }
 ANNOTATION_COLOR = "#54a24b"
 UNKNOWN = "(unknown)"  # a NULL group, kept as a group of its own
@@ -91,10 +99,18 @@ def heat(frame: pl.DataFrame, x: str, y: str, value: str, title: str = ""):
     )
 
 
-def timeline(segments: pl.DataFrame, annotations: pl.DataFrame, names: dict[str, str]):
-    """Both speakers' VAD and transcript segments on one time axis, annotations below."""
+def timeline(
+    segments: pl.DataFrame,
+    annotations: pl.DataFrame,
+    names: dict[str, str],
+    moments: pl.DataFrame | None = None,
+    chosen: tuple[float, float] | None = None,
+):
+    """Both speakers' VAD and transcript segments on one time axis, annotations below; with
+    ``moments``, a row of moments per side (and one for the pair's), coloured by kind, and
+    the ``chosen`` window (start_s, end_s) shaded across all rows."""
     seg = segments.with_columns(
-        pl.col("file_id").replace_strict(names, default=pl.col("file_id")).alias("speaker"),
+        _speaker(names),
         pl.col("text").fill_null(""),
     )
     base = alt.Chart(_data(seg)).encode(
@@ -107,9 +123,7 @@ def timeline(segments: pl.DataFrame, annotations: pl.DataFrame, names: dict[str,
     )
     layers = [base.mark_bar()]
     if annotations.height:
-        ann = annotations.with_columns(
-            pl.col("file_id").replace_strict(names, default=pl.col("file_id")).alias("speaker")
-        )
+        ann = annotations.with_columns(_speaker(names))
         layers.append(
             alt.Chart(_data(ann))
             .mark_tick(thickness=2, size=14, color=ANNOTATION_COLOR)
@@ -119,7 +133,54 @@ def timeline(segments: pl.DataFrame, annotations: pl.DataFrame, names: dict[str,
                 tooltip=["speaker:N", "annotation_type:N", "start_s:Q", "end_s:Q", "text:N"],
             )
         )
-    return alt.layer(*layers).properties(height=160, title="VAD, transcript and annotations")
+    lanes = 2
+    if moments is not None and moments.height:
+        lanes += moments.select(moment_lanes(names)).n_unique()
+        layers.append(_moments_layer(moments, names))
+    if chosen is not None:
+        window = pl.DataFrame({"start_s": [chosen[0]], "end_s": [chosen[1]]})
+        layers.append(
+            alt.Chart(_data(window))
+            .mark_rect(opacity=0.18, color="#000000")
+            .encode(x="start_s:Q", x2="end_s:Q")
+        )
+    title = "VAD, transcript, annotations" + (" and moments" if lanes > 2 else "")
+    chart = alt.layer(*layers).resolve_scale(color="independent")
+    return chart.properties(height=60 + 45 * lanes, title=title)
+
+
+def _speaker(names: dict[str, str]) -> pl.Expr:
+    return pl.col("file_id").replace_strict(names, default=pl.col("file_id")).alias("speaker")
+
+
+def moment_lanes(names: dict[str, str]) -> pl.Expr:
+    """The timeline row of each moment: ``moments · <speaker>``, or ``moments · pair`` for a
+    moment of both sides (file_id null)."""
+    side = pl.col("file_id").replace_strict(names, default=pl.col("file_id"))
+    return pl.concat_str(pl.lit("moments · "), side.fill_null(PAIR_LANE)).alias("speaker")
+
+
+_BELOW = alt.Legend(orient="bottom", direction="horizontal")
+
+
+def _moments_layer(moments: pl.DataFrame, names: dict[str, str]):
+    frame = moments.select(
+        "start_s", "end_s", moment_lanes(names), pl.col("kind").alias("moment"),
+        pl.col("detail").fill_null(""), pl.col("vap"),
+    )  # fmt: skip
+    palette = PALETTES["moment"]
+    scale = alt.Scale(domain=list(palette), range=list(palette.values()))
+    return (
+        alt.Chart(_data(frame))
+        .mark_bar(opacity=0.85, stroke="#333333", strokeWidth=0.5)
+        .encode(
+            x="start_s:Q",
+            x2="end_s:Q",
+            y=alt.Y("speaker:N"),
+            color=alt.Color("moment:N", scale=scale, title="moment", legend=_BELOW),
+            tooltip=["speaker:N", "moment:N", "detail:N", "vap:N", "start_s:Q", "end_s:Q"],
+        )
+    )
 
 
 def feature_lines(columns: dict, key: str):

@@ -12,6 +12,7 @@ import polars as pl
 from ..catalog import Catalog
 from ..errors import UsageError
 
+MOMENTS_KEPT = 64  # interactions whose moments a Data keeps (see Data.moments)
 BFI2_TRAITS = ("extraversion", "agreeableness", "conscientiousness", "neuroticism", "openness")
 
 
@@ -21,15 +22,17 @@ class Data:
     def __init__(self, catalog_dir: str | Path) -> None:
         self.root = Path(catalog_dir)
         self.catalog = Catalog.open(self.root, sandbox=True)
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()  # one connection: callers of catalog.clips hold it too
+        self._moments: dict[str, pl.DataFrame] = {}
+        self._kept_lock = threading.Lock()
 
     def frame(self, query: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
-        with self._lock:
+        with self.lock:
             return _decimals_to_float(self.catalog.sql(query, params).pl())
 
     def user_query(self, query: str, limit: int | None = None) -> pl.DataFrame:
         """A user's SELECT, refused unless read-only; at most ``limit`` rows."""
-        with self._lock:
+        with self.lock:
             return _decimals_to_float(self.catalog.query(query, max_rows=limit).pl())
 
     def views(self) -> list[tuple[str, str]]:
@@ -40,7 +43,7 @@ class Data:
         """The totals of ``seamless-catalog stats``, by its definitions."""
         from ..stats import TOTALS_SQL
 
-        with self._lock:
+        with self.lock:
             rel = self.catalog.sql(TOTALS_SQL)
             return dict(zip(rel.columns, rel.fetchall()[0]))
 
@@ -163,6 +166,29 @@ class Data:
             "order by a.start_s, a.file_id, a.annotation_type",
             [key],
         )
+
+    def moments(self, key: str) -> pl.DataFrame:
+        """The interaction's moments (the ``moments`` view) in time order: kind, detail, vap,
+        start_s, end_s, file_id (null: a moment of the pair) and partner_file_id.
+
+        Kept for the last MOMENTS_KEPT interactions: the view is computed over every pair
+        (no derived table yet, about 1 s on the quickstart's catalog) and Streamlit asks again
+        on every rerun of the page. A Data is one snapshot, so nothing kept goes stale."""
+        with self._kept_lock:
+            kept = self._moments.get(key)
+        if kept is None:
+            kept = self.frame(
+                "select kind, detail, vap, start_s, end_s, file_id, partner_file_id "
+                "from moments where interaction_key = ? "
+                "order by start_s, end_s, kind, file_id nulls first, detail nulls first",
+                [key],
+            )
+        with self._kept_lock:
+            self._moments.pop(key, None)
+            self._moments[key] = kept  # most recent last
+            while len(self._moments) > MOMENTS_KEPT:
+                self._moments.pop(next(iter(self._moments)))
+        return kept
 
     def pair_stats(self, key: str) -> dict[str, Any] | None:
         rows = self.frame("select * from turn_taking where interaction_key = ?", [key])

@@ -27,6 +27,7 @@ def server_argv(
     host: str = DEFAULT_HOST,
     port: int = DEFAULT_PORT,
     source: str | None = None,
+    clips: str | Path | None = None,
 ) -> list[str]:
     """The command line that serves the dashboard (the pure twin of :func:`serve`)."""
     argv = [
@@ -44,6 +45,8 @@ def server_argv(
         argv += ["--media", str(Path(media).resolve())]
     if source is not None:
         argv += ["--source", source]
+    if clips is not None:
+        argv += ["--clips", str(Path(clips).resolve())]
     return argv
 
 

@@ -26,8 +26,8 @@ pytestmark = [
     pytest.mark.skipif(not video.available(), reason="PyAV is not installed ([video] extra)"),
 ]
 
-READ_INDEX = """() => {
-  const v = document.querySelector('video');
+# the frame index a <video> element shows (its pixels spell it, 16 blocks of one bit)
+READ_INDEX = """(v) => {
   const c = document.createElement('canvas');
   c.width = v.videoWidth; c.height = v.videoHeight;
   const g = c.getContext('2d');
@@ -65,10 +65,12 @@ def test_stream_copied_clip_plays_from_the_window_start(moov_first):
             )
             assert state["err"] is None and (state["w"], state["h"]) == (64, 112)
             assert state["d"] == pytest.approx(1.7, abs=0.05)
-            first = page.evaluate(READ_INDEX)
+            first = page.locator("video").evaluate(READ_INDEX)
             assert first == 99  # frame 99 = 3.3 s: the first frame of the window, not 90
             page.evaluate("document.querySelector('video').play()")
             page.wait_for_function("document.querySelector('video').ended", timeout=WAIT_MS)
-            assert page.evaluate(READ_INDEX) in range(146, 150)  # the last frames (< 5.0 s)
+            assert page.locator("video").evaluate(READ_INDEX) in range(
+                146, 150
+            )  # the last frames (< 5.0 s)
         finally:
             browser.close()

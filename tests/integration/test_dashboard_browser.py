@@ -9,12 +9,14 @@ Set up by scripts/ci_browser.sh (apt chromium; pip playwright, no browser downlo
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -75,13 +77,12 @@ def _wait_healthy(url: str, proc: subprocess.Popen, log: Path) -> None:
     pytest.fail(f"dashboard not healthy after {START_TIMEOUT_S} s:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="module")
-def server(hf_catalog: Path, release: Path, tmp_path_factory: pytest.TempPathFactory):
-    """One dashboard for the module's tests (starting Streamlit takes seconds)."""
-    port = _free_port()
-    work = tmp_path_factory.mktemp("dashboard")
+@contextlib.contextmanager
+def running(argv: list[str], work: Path) -> Iterator[str]:
+    """The dashboard ``argv`` (``server_argv(..., port=...)``) started in ``work`` (its log
+    there), healthy; yields its URL and stops it after."""
+    port = argv[argv.index("--server.port") + 1]
     log = work / "streamlit.log"
-    argv = server_argv(hf_catalog, media=release / "tree", port=port, source=str(release / "hf"))
     with log.open("w") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=work)
     url = f"http://127.0.0.1:{port}"
@@ -95,6 +96,16 @@ def server(hf_catalog: Path, release: Path, tmp_path_factory: pytest.TempPathFac
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def server(hf_catalog: Path, release: Path, tmp_path_factory: pytest.TempPathFactory):
+    """One dashboard for the module's tests (starting Streamlit takes seconds)."""
+    argv = server_argv(
+        hf_catalog, media=release / "tree", port=_free_port(), source=str(release / "hf")
+    )
+    with running(argv, tmp_path_factory.mktemp("dashboard")) as url:
+        yield url
 
 
 @pytest.fixture
