@@ -7,6 +7,8 @@
 #                         s3rver@3.7.1 from npm in .servers/ (tests/integration/test_s3rver.py),
 #                         olah 0.5.4 in its own venv .servers/olah/ (tests/integration/test_olah.py)
 #   engines               the [ray] and [dask] extras
+#   torch                 PyTorch for torch_dataset and the README's DataLoader blocks (PyPI's
+#                         wheel brings CUDA libraries: ~5 GB on disk, ~1 min from a mirror)
 #   older DuckDB clients  duckdb 1.2.2 and the duckdb-cli 1.5.6 binary, in .old-duckdb/
 #                         (tests/integration/test_readme.py opens catalog.duckdb with them)
 set -euo pipefail
@@ -30,6 +32,7 @@ if [ ! -x .servers/olah/bin/olah-cli ]; then  # its own venv: olah pins fastapi,
     .servers/olah/bin/python -m pip install -q "olah==0.5.4"
 fi
 python -c "import ray, dask.distributed" 2>/dev/null || python -m pip install -q -e '.[ray,dask]'
+python -c "import torch" 2>/dev/null || python -m pip install -q torch
 if [ ! -x .old-duckdb/duckdb_cli/duckdb ] || [ ! -d .old-duckdb/duckdb ]; then
     python -m pip install -q --no-deps --target .old-duckdb "duckdb==1.2.2" "duckdb-cli==1.5.6"
 fi
