@@ -168,7 +168,8 @@ def plan_clips(
             src = items.get((w.file_id, ext))
             spec["from"] = src.kind if src is not None else None
             if ext == "npz":
-                spec.update(fps=fps, features=list(features) if features else None)
+                spec.update(fps=fps, features=list(features) if features else None,
+                            duration_s=w.duration_s)  # fmt: skip
             if ext == "mp4":
                 spec["exact"] = exact
             item = _item(w, ext, uri, src, spec)
