@@ -398,16 +398,112 @@ def baseline(catalog: Path, sql: str, settings, server, work: Path, chunk: int) 
             "requests": len(records), "files": len(ids)}  # fmt: skip
 
 
-def profile(catalog: Path, sql: str, settings, server, top: int = 25) -> None:
-    """Ours again with one worker under cProfile (the pool's threads are not profiled):
-    where the time of cutting goes, by cumulative and by own time."""
+def _offsets_map(data: bytes, step: int = 1 << 16) -> tuple[np.ndarray, np.ndarray]:
+    """(compressed, uncompressed) offsets every ``step`` compressed bytes of a raw deflate
+    stream: how far into the member a given output offset is."""
+    import zlib
+
+    d, comp, out = zlib.decompressobj(-15), [0], [0]
+    for a in range(0, len(data), step):
+        out.append(out[-1] + len(d.decompress(data[a : a + step])))
+        comp.append(min(len(data), a + step))
+    return np.array(comp), np.array(out)
+
+
+def index_estimate(base: Path, release: Path, sql: str, catalog: Path, spacing: int) -> dict:
+    """What the npz clips of the run would fetch (a) by partial inflate from the member's
+    start, (b) with a zran-style access-point index every ``spacing`` compressed bytes
+    (from the point before the window's first row to its last row, plus the point's 32 kB
+    window, which the index would hold), (c) whole members; and the index's size."""
+    import zipfile
+
+    from seamless_catalog.catalog import Catalog
+    from seamless_catalog.formats import npzclip
+    from seamless_catalog.layout import FRAME_STRIDE
+
+    members = _base_members(base)
+    layout = json.loads((release / "layout.json").read_text())
+    origin = {new: fid for samples in layout.values() for new, fid, _ in samples}
+    with Catalog.open(catalog) as cat:
+        wins = cat.sql(sql).fetchall()
+    maps: dict = {}
+    out = {"prefix": 0, "index": 0, "whole": 0, "index_bytes": 0, "recordings": 0}
+    for fid, start, end in wins:
+        src = origin[fid]
+        if src not in maps:
+            raw = _read_range(members[src]["npz"])
+            with zipfile.ZipFile(io.BytesIO(raw)) as z:
+                infos = z.infolist()
+            entries = []
+            for info in infos:
+                begin = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+                data = raw[begin : begin + info.compress_size]
+                comp, unc = _offsets_map(data)
+                head = npzclip.npy_head(info.filename, zlib_head(data))
+                entries.append((info, comp, unc, head))
+            maps[src] = entries
+            out["recordings"] += 1
+            out["index_bytes"] += sum(
+                (info.compress_size // spacing) * 32_768 for info, *_ in entries
+            )
+        for info, comp, unc, head in maps[src]:
+            stride = FRAME_STRIDE.get(info.filename[:-4], 1)
+            first, stop = npzclip.frame_range(start, end, 30.0, head.shape[0], stride)
+            a = head.size + first * head.row
+            b = head.size + stop * head.row
+            c_end = int(comp[min(len(comp) - 1, np.searchsorted(unc, b))])
+            c_start = int(comp[max(0, np.searchsorted(unc, a) - 1)])
+            point = (c_start // spacing) * spacing
+            out["prefix"] += c_end
+            out["index"] += c_end - point + (32_768 if point else 0)
+            out["whole"] += info.compress_size
+    return out
+
+
+def zlib_head(data: bytes) -> bytes:
+    import zlib
+
+    return zlib.decompressobj(-15).decompress(data[:4096], 4096)
+
+
+class _Inline:
+    """A ThreadPoolExecutor stand-in that runs each task at once, in the calling thread, so
+    that cProfile (which sees one thread) sees the cutting too."""
+
+    def __init__(self, workers: int = 1) -> None:
+        pass
+
+    def __enter__(self) -> _Inline:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def submit(self, fn, *args):
+        from concurrent.futures import Future
+
+        f: Future = Future()
+        try:
+            f.set_result(fn(*args))
+        except Exception as e:  # as a pool would: raised by result()
+            f.set_exception(e)
+        return f
+
+
+def profile(catalog: Path, sql: str, settings, server, top: int = 30) -> None:
+    """Ours again, every task inline in the main thread under cProfile: where the time of
+    cutting goes, by cumulative and by own time (the server's threads are not profiled)."""
+    from seamless_catalog.access import clips as access_clips
+
     prof = cProfile.Profile()
-    t0 = time.perf_counter()
-    prof.enable()
-    got = ours(catalog, sql, settings, server, workers=1)
-    prof.disable()
-    print(f"\nprofile: ours with one worker, {got['wall']:.2f} s under cProfile "
-          f"({time.perf_counter() - t0:.2f} s with the profiler's own cost)")  # fmt: skip
+    pool, access_clips.ThreadPoolExecutor = access_clips.ThreadPoolExecutor, _Inline
+    try:
+        prof.enable()
+        got = ours(catalog, sql, settings, server, workers=1)
+        prof.disable()
+    finally:
+        access_clips.ThreadPoolExecutor = pool
+    print(f"\nprofile: ours in one thread, {got['wall']:.2f} s under cProfile")
     stats = pstats.Stats(prof).strip_dirs()
     stats.sort_stats("cumulative").print_stats(top)
     stats.sort_stats("tottime").print_stats(top)
@@ -419,7 +515,7 @@ def main() -> None:
     ap.add_argument("--windows", type=int, default=100)
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--chunk", type=int, default=10, help="whole files on disk at once")
-    ap.add_argument("--profile", action="store_true", help="profile ours (one worker)")
+    ap.add_argument("--profile", action="store_true", help="profile ours (in one thread)")
     ap.add_argument("--work", type=Path, default=Path("/tmp/seamless-bench-clips"))
     args = ap.parse_args()
     n = 20 if args.quick else args.windows
@@ -442,6 +538,7 @@ def main() -> None:
         b = baseline(catalog, sql, settings, server, work, args.chunk)
         if args.profile:
             profile(catalog, sql, settings, server)
+    est = index_estimate(base, release, sql, catalog, 1 << 20)
     delivered = sum(a["delivered"].values())
     print(f"\n{a['clips']} windows of {args.seconds:g} s in {b['files']} recordings "
           f"(mean {mean_s:.0f} s, {whole / 1e9:.1f} GB of members; ffmpeg CLI: "
@@ -463,6 +560,12 @@ def main() -> None:
     print(
         f"baseline / ours: bytes {b['server_bytes'] / a['server_bytes']:.1f}x, "
         f"wall time {b['wall'] / a['wall']:.1f}x"
+    )
+    print(
+        f"npz, estimated from the base members: from the member start (ours) "
+        f"{est['prefix']:,} bytes; with an access-point index every 1 MiB "
+        f"{est['index']:,}; whole members {est['whole']:,}; the index "
+        f"{est['index_bytes'] / max(1, est['recordings']):,.0f} bytes per recording"
     )
     print(NOTE)
 

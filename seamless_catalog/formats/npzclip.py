@@ -227,14 +227,17 @@ def _read_deflated(r: RangeReader, m: Member, buf: bytes, start: int, rows_of: R
     pending: bytes = buf[start : start + m.compress_size]
     d = zlib.decompressobj(-15)
     out = bytearray()  # before the header is known: everything; then rows [lo, hi) only
-    produced, head, goal, cut, reads, lo, crc = 0, None, NPY_HEAD, (0, 0), 1, 0, 0
+    produced, head, goal, cut, reads, lo = 0, None, NPY_HEAD, (0, 0), 1, 0
+    crc = None  # of the output, kept only when the rows reach the member's end
     while produced < goal:
         if pending:
             try:
                 chunk = d.decompress(pending, goal - produced)
             except zlib.error as e:
                 raise _fail(f"member {m.key!r}: bad deflate data ({e})") from None
-            pending, crc = d.unconsumed_tail, zlib.crc32(chunk, crc)
+            pending = d.unconsumed_tail
+            if crc is not None:
+                crc = zlib.crc32(chunk, crc)
             a, b = max(cut[0], produced), min(cut[1], produced + len(chunk))
             if head is None:
                 out += chunk
@@ -247,6 +250,8 @@ def _read_deflated(r: RangeReader, m: Member, buf: bytes, start: int, rows_of: R
                 _check_size(m, head)
                 lo, hi = _window(m, head, rows_of)
                 cut = (head.size + lo * head.row, head.size + hi * head.row)
+                if cut[1] == m.file_size:  # read to its end: the zip's CRC-32 can be checked
+                    crc = zlib.crc32(out)
                 goal, out = cut[1], out[cut[0] : cut[1]]
                 continue
             goal = produced + NPY_HEAD  # a header longer than NPY_HEAD: inflate further
@@ -269,7 +274,7 @@ def _read_deflated(r: RangeReader, m: Member, buf: bytes, start: int, rows_of: R
         pos += n
     if head is None:  # goal reached only once the header is known
         raise _fail(f"member {m.key!r} has no npy header")
-    if produced == m.file_size and crc != m.crc:  # read to its end: the zip's check applies
+    if crc is not None and produced == m.file_size and crc != m.crc:
         raise _fail(f"member {m.key!r}: CRC-32 mismatch (the member is corrupt)")
     return _Rows(head, lo, bytes(out))
 

@@ -223,6 +223,18 @@ def test_a_corrupt_member_is_a_clear_error_naming_it(npz):
         assert got[key].tobytes() == src[key][:150].tobytes()
 
 
+def test_a_member_read_to_its_end_is_checked_against_its_crc(npz, arrays):
+    key = "boxes_and_keypoints:keypoints"
+    _, _, info = _entries(npz)[key]
+    at = npz.rindex(b"PK\x01\x02", 0, npz.rindex(f"{key}.npy".encode()))  # its directory entry
+    bad = bytearray(npz)  # the central directory's CRC-32 of the member, changed
+    bad[at + 16 : at + 20] = (info.CRC ^ 1).to_bytes(4, "little")
+    with pytest.raises(MediaFormatError, match=f"{key}.*CRC-32 mismatch"):
+        npzclip.clip(BytesReader(bytes(bad)), 195.0, 200.0, lambda g: FPS, duration_s=DURATION)
+    clip = npzclip.clip(BytesReader(bytes(bad)), 10.0, 15.0, lambda g: FPS, duration_s=DURATION)
+    _check(clip, arrays, 10.0, 15.0)  # not read to its end: nothing to check it against
+
+
 class _EndsAt(BytesReader):
     """A source whose bytes stop at ``end`` (a truncated upload), its directory kept."""
 
