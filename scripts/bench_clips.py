@@ -44,6 +44,7 @@ import sys
 import tarfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -312,7 +313,7 @@ def ours(catalog: Path, sql: str, settings, server, workers: int = 4) -> dict:
     t0 = time.perf_counter()
     delivered = {"mp4": 0, "wav+npz+json": 0}
     fetched = {"mp4": 0, "wav+npz+json": 0}
-    by_ext = dict.fromkeys(EXTS, 0)
+    by_ext, got_ext = dict.fromkeys(EXTS, 0), dict.fromkeys(EXTS, 0)
     n = 0
     with Catalog.open(catalog) as cat:
         for clip in cat.clips(sql, modalities="json,mp4,npz,wav", source=HUB, settings=settings,
@@ -322,11 +323,14 @@ def ours(catalog: Path, sql: str, settings, server, workers: int = 4) -> dict:
                 delivered[group(ext)] += len(data)
                 fetched[group(ext)] += clip.fetched_by.get(ext, 0)
                 by_ext[ext] += clip.fetched_by.get(ext, 0)
+                got_ext[ext] += len(data)
     wall = time.perf_counter() - t0
     records = server.stats.snapshot()
     sent = sum(r.body_bytes for r in records)
+    kinds = dict(sorted(Counter(r.kind for r in records).items()))
     return {"wall": wall, "clips": n, "delivered": delivered, "client_fetched": fetched,
-            "by_ext": by_ext, "server_bytes": sent, "requests": len(records)}  # fmt: skip
+            "by_ext": by_ext, "got_ext": got_ext, "server_bytes": sent, "requests": len(records),
+            "kinds": kinds}  # fmt: skip
 
 
 def _ffmpeg_cut(src: Path, start: float, seconds: float, out: Path) -> None:
@@ -547,11 +551,13 @@ def main() -> None:
     for g in ("wav+npz+json", "mp4"):
         f, d = a["client_fetched"][g], a["delivered"][g]
         print(f"{g:14} {f:12,} {d:12,} {f / d:6.2f}")
-    print("fetched by modality: " + ", ".join(f"{e} {v:,}" for e, v in a["by_ext"].items()))
+    print("fetched / delivered by modality: " + ", ".join(
+        f"{e} {v:,} / {a['got_ext'][e]:,}" for e, v in a["by_ext"].items()))  # fmt: skip
     print(
         f"ours: server sent {a['server_bytes']:,} bytes for {delivered:,} bytes of clips "
         f"(ratio {a['server_bytes'] / delivered:.2f}), {a['requests']} requests "
-        f"({a['requests'] / a['clips']:.1f} per window of 4 clips), {a['wall']:.2f} s"
+        f"({a['requests'] / a['clips']:.1f} per window of 4 clips; {a['kinds']}), "
+        f"{a['wall']:.2f} s"
     )
     print(
         f"baseline: server sent {b['server_bytes']:,} bytes, {b['requests']} requests, "
