@@ -183,14 +183,15 @@ def build_release(base: Path, out: Path, n: int, min_s: float) -> dict:
         raise SystemExit(f"no base recording of at least {min_s} s: generate a larger base")
     shutil.rmtree(out, ignore_errors=True)
     (out / "hf").mkdir(parents=True)
-    filelist, tars = [], {}
+    filelist, tars, placed = [], {}, Counter()
     for i in range(n):
         fid, copy = chosen[i % len(chosen)], i // len(chosen)
-        new = _new_id(fid, copy)
-        row = dict(rows[fid], file_id=new, batch_idx=str(50 + i // PER_TAR), archive_idx="0")
+        new, where = _new_id(fid, copy), (rows[fid]["label"], rows[fid]["split"])
+        batch = 50 + placed[where] // PER_TAR  # PER_TAR samples a tar, as in the release
+        placed[where] += 1
+        row = dict(rows[fid], file_id=new, batch_idx=str(batch), archive_idx="0")
         filelist.append(row)
-        path = f"{row['label']}/{row['split']}/{50 + i // PER_TAR:04d}/0000.tar"
-        tars.setdefault(path, []).append((new, fid))
+        tars.setdefault(f"{where[0]}/{where[1]}/{batch:04d}/0000.tar", []).append((new, fid))
     with (out / "filelist.csv").open("w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(filelist[0]))
         w.writeheader()
