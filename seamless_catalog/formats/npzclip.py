@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import MediaFormatError
-from .readers import BytesReader, RangeReader, ReadAheadReader, ReaderFile
+from .readers import BytesReader, RangeReader, ReadAheadReader, ReaderFile, share
 
 TAIL_READ = 4096  # the end-of-central-directory record and the directory of 24 members
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -377,11 +377,6 @@ def _cut(held: dict, start_s: float, end_s: float, rates: dict, fetched: int) ->
             a = a[first - got.lo : stop - got.lo]
         arrays[key], rows[key] = a, (first, stop)
     return NpzClip(npz_bytes(arrays), rows, dict(rates), fetched)
-
-
-def share(total: int, n: int, i: int) -> int:
-    """Window ``i``'s share of ``total`` bytes read for ``n`` windows (the rest to the first)."""
-    return total // n + (total % n if i == 0 else 0)
 
 
 class _Counter:

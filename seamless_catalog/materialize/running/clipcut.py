@@ -27,7 +27,7 @@ import numpy as np
 
 from ...errors import MediaFormatError, SampleUnavailable
 from ...formats import mp4clip, npzclip, wavclip
-from ...formats.readers import CountingReader, RangeReader, SliceReader
+from ...formats.readers import CountingReader, RangeReader, SliceReader, share
 from ...layout import FRAME_STRIDE, feature_wanted
 from ...remote import ObjectStore
 from ..planning.clips import group_fps
@@ -198,8 +198,8 @@ def cut_items(
             done.append(SampleUnavailable(item.file_id, f"{item.ext} clip {spec.stem}: {out}"))
             continue
         out.item = item
-        out.fetched = npzclip.share(r.bytes_read, len(items), i)
-        out.requests = npzclip.share(r.reads, len(items), i)
+        out.fetched = share(r.bytes_read, len(items), i)
+        out.requests = share(r.reads, len(items), i)
         done.append(out)
     return done
 
