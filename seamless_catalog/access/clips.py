@@ -86,7 +86,7 @@ class ClipSelection:
         self.settings = settings or config.from_env()
         self.exact = exact
         self._store = None
-        self._cache = SpanCache()  # headers, moovs and directories, read once for a run
+        self._cache = SpanCache()  # headers, moovs, directories, npz prefixes: read once
 
     @property
     def windows(self) -> tuple[Window, ...]:
@@ -119,14 +119,17 @@ class ClipSelection:
         # next batch is cut while this one is consumed
         size = BATCH_PER_WORKER * self.workers
         batches = [self.windows[i : i + size] for i in range(0, len(self.windows), size)]
-        with ThreadPoolExecutor(self.workers) as pool:
-            ahead: deque = deque()
-            for batch in batches:
-                ahead.append(self._submit(pool, batch, by_window))
-                if len(ahead) >= 2:
+        try:
+            with ThreadPoolExecutor(self.workers) as pool:
+                ahead: deque = deque()
+                for batch in batches:
+                    ahead.append(self._submit(pool, batch, by_window))
+                    if len(ahead) >= 2:
+                        yield from self._collect(*ahead.popleft())
+                while ahead:
                     yield from self._collect(*ahead.popleft())
-            while ahead:
-                yield from self._collect(*ahead.popleft())
+        finally:  # what was read for this pass is not kept beyond it
+            self._cache = SpanCache()
 
     def _submit(self, pool: ThreadPoolExecutor, batch, by_window) -> tuple:
         tasks = [t for w in batch for t in by_window.get(id(w), [])]

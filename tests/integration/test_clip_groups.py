@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 from seamless_catalog.catalog import Catalog
@@ -102,6 +103,39 @@ def test_windows_of_one_recording_share_its_reads(make_hub_server, hf_catalog, r
     b = windows[3][0]  # the other recording's single window costs what it costs alone
     assert sorted(reads[(b, "wav")]) == sorted(alone_reads[(b, "wav")])
     assert server.stats.bytes_sent < alone_bytes
+
+
+def test_windows_of_one_recording_in_several_batches_read_its_npz_once(
+    make_hub_server, hf_catalog, release, chosen
+):
+    # one worker: batches of 4 windows, so these 10 windows of one recording are cut in 3
+    # groups; the npz directory and every member byte are still read once (the run's cache)
+    windows, members = chosen
+    a = windows[0][0]
+    d = windows[2][2] + 1.0
+    many = [
+        (a, round(i * (d - 1.0) / 10, 3), round(i * (d - 1.0) / 10 + 0.5, 3)) for i in range(10)
+    ]
+    server = make_hub_server(root=release / "hf")
+    settings = Settings(hf_endpoint=server.endpoint, progress=False)
+    server.stats.reset()
+    with Catalog.open(hf_catalog) as cat:
+        got = list(cat.clips(_sql(many), modalities="npz", source=HUB, settings=settings,
+                             workers=1))  # fmt: skip
+    reads = _reads(server, members)[(a, "npz")]
+    tail = members[(a, "npz")][2]
+    directory = [x for x in reads if x[0] + x[1] == tail]
+    spans = sorted(x for x in reads if x not in directory)
+    assert len(directory) == 1
+    assert all(x + n <= y for (x, n), (y, _) in zip(spans, spans[1:]))  # no byte twice
+    assert sum(c.fetched for c in got) == sum(n for _, n in reads)
+    rows = by_id(release)
+    with np.load(tree_path(release, rows[a], "npz")) as src:
+        for clip in got:
+            key = "smplh:body_pose"
+            first = int(np.ceil(clip.window.start_s * 30 - 1e-9))
+            n = len(clip.sample.npz[key])
+            assert np.array_equal(clip.sample.npz[key], src[key][first : first + n])
 
 
 def test_materialize_cuts_the_windows_of_one_recording_together(

@@ -236,3 +236,20 @@ def test_span_cache_reads_a_span_once_across_threads_and_stays_bounded():
     with pytest.raises(OSError):
         cache.read(("d",), lambda: (_ for _ in ()).throw(OSError("network")))
     assert cache.read(("d",), lambda: b"ok") == b"ok"  # a failed read is not remembered
+
+
+def test_ranges_read_only_what_they_do_not_hold():
+    from seamless_catalog.materialize.running.spancache import SpanCache
+
+    data = bytes(range(256)) * 40  # 10,240 bytes
+    base = CountingReader(BytesReader(data))
+    ranges = SpanCache().ranges(("src",))
+    r = ranges.reader(base)
+    assert r.read_at(100, 50) == data[100:150] and base.calls == [(100, 50)]
+    assert r.read_at(120, 20) == data[120:140] and len(base.calls) == 1  # held
+    assert r.read_at(0, 400) == data[:400]  # only the gaps around what is held
+    assert base.calls[1:] == [(0, 100), (150, 250)]
+    assert ranges.starts == [0] and ranges.size == 400  # touching ranges merged
+    assert r.read_at(10_000, 1_000) == data[10_000:]  # a short read at the end
+    assert r.read_at(300, 9_800) == data[300:10_100] and base.calls[-1] == (400, 9_600)
+    assert ranges.size == len(data) and ranges.starts == [0]

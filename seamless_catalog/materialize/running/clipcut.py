@@ -18,9 +18,6 @@ from __future__ import annotations
 import bisect
 import io
 import json
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,6 +29,9 @@ from ...layout import FRAME_STRIDE, feature_wanted
 from ...remote import ObjectStore
 from ..planning.clips import group_fps
 from ..planning.items import MERGE_NPZ, OBJECT, Item
+from .spancache import CachedReader, SpanCache
+
+__all__ = ["ClipOutput", "SpanCache", "cut_item", "cut_items", "groups", "source_identity"]
 
 GROUP_MAX = 32  # windows of one source cut together at most (their clips are held in memory)
 
@@ -77,60 +77,6 @@ def source_reader(store: ObjectStore, item: Item) -> RangeReader:
     part = item.parts[0]
     info = part.whole_object() if (item.clip or {}).get("from") == OBJECT else None
     return SliceReader(store.reader(part.key, info), part.offset, part.length)
-
-
-class SpanCache:
-    """Metadata reads (a wav header, an mp4's box headers and moov, an npz directory) made
-    recently, shared by the clips of one run: windows of one recording cut in different
-    groups (another batch, another worker) read them once. Bounded by bytes (least recently
-    used dropped); a span one thread is reading is waited for by the others."""
-
-    def __init__(self, max_bytes: int = 256 << 20) -> None:
-        self.max_bytes = max_bytes
-        self._lock = threading.Lock()
-        self._spans: OrderedDict[tuple, _Span] = OrderedDict()
-        self._bytes = 0
-
-    def read(self, key: tuple, load: Callable[[], bytes]) -> bytes:
-        with self._lock:
-            span = self._spans.get(key)
-            mine = span is None
-            if mine:
-                span = self._spans[key] = _Span()
-            else:
-                self._spans.move_to_end(key)
-        if not mine:
-            span.ready.wait()
-            return span.data if span.data is not None else load()
-        try:
-            span.data = load()
-        finally:
-            span.ready.set()
-            with self._lock:
-                if span.data is None:
-                    self._spans.pop(key, None)
-                else:
-                    self._bytes += len(span.data)
-                    while self._bytes > self.max_bytes and len(self._spans) > 1:
-                        _, old = self._spans.popitem(last=False)
-                        self._bytes -= len(old.data or b"")
-        return span.data
-
-
-@dataclass
-class _Span:
-    ready: threading.Event = field(default_factory=threading.Event)
-    data: bytes | None = None
-
-
-class _CachedReader:
-    """A reader whose reads go through a :class:`SpanCache` (keyed by object and range)."""
-
-    def __init__(self, base: RangeReader, cache: SpanCache, identity: tuple) -> None:
-        self.base, self.cache, self.identity, self.size = base, cache, identity, base.size
-
-    def read_at(self, offset: int, n: int) -> bytes:
-        return self.cache.read((*self.identity, offset, n), lambda: self.base.read_at(offset, n))
 
 
 def source_identity(item: Item) -> tuple:
@@ -186,10 +132,17 @@ def cut_items(
         else:
             r = CountingReader(source_reader(store, first))
             meta: RangeReader = r
-            if cache is not None:
+            if cache is None:
+                outs = _CUTTERS[first.ext](r, meta, specs)
+            else:
                 part = first.parts[0]
-                meta = _CachedReader(r, cache, (part.key, part.offset, part.etag))
-            outs = _CUTTERS[first.ext](r, meta, specs)
+                meta = CachedReader(r, cache, (part.key, part.offset, part.etag))
+                if first.ext == "npz":  # member prefixes: read once for the run's windows
+                    ranges = cache.ranges(source_identity(first))
+                    with ranges.lock:
+                        outs = _npz(ranges.reader(r), meta, specs)
+                else:
+                    outs = _CUTTERS[first.ext](r, meta, specs)
     except MediaFormatError as e:  # the source itself (header, moov, directory) is unreadable
         outs = [e] * len(items)
     done: list[ClipOutput | SampleUnavailable] = []
