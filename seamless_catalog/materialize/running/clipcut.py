@@ -9,8 +9,9 @@ The json clip is the planned document.
 
 The windows of one source are cut together (:func:`groups`, :func:`cut_items`): the header,
 moov or directory is read once, the byte ranges of overlapping windows once (their union),
-and each npz member inflated once, up to the last window's end. :class:`SpanCache` keeps the
-metadata reads of a run for windows of the same source cut in other groups.
+and each npz member inflated once, up to the last window's end. A run's :class:`SpanCache`
+(spancache.py) keeps the metadata reads and npz prefixes for windows of the same source cut
+in other groups.
 """
 
 from __future__ import annotations
