@@ -8,7 +8,8 @@ disk is shared, so those tars are *virtual*: their member data are the base rele
 (read where the base tars hold them), their headers and json members are written for each
 new file_id; the suite's Hub-protocol server (``tests.fakes.hub``) serves them, and the
 catalog is ingested from it through the real ``huggingface_hub`` client. 100 windows of 5 s
-at seeded random places, one per recording.
+at seeded random places, one per recording (``--per-recording K``: K in each of 100 / K
+recordings, which shows the windows of one recording sharing their reads).
 
 * ours: ``Catalog.clips(sql, modalities="json,mp4,npz,wav")``: each window cut by range
   (wav header + one data range, the moov + the window's GOPs, the npz directory + the
@@ -283,8 +284,9 @@ def prepare(work: Path, quick: bool, n: int) -> tuple[Path, Path, Path]:
     return base, release, catalog
 
 
-def windows_sql(catalog: Path, n: int, seconds: float) -> str:
-    """One window of ``seconds`` at a seeded random place in each of ``n`` recordings."""
+def windows_sql(catalog: Path, n: int, seconds: float, per: int = 1) -> str:
+    """``n`` windows of ``seconds`` at seeded random places, ``per`` in each recording (one
+    by default: ``n`` recordings), ordered by recording and start as a query gives them."""
     from seamless_catalog.catalog import Catalog
 
     with Catalog.open(catalog) as cat:
@@ -294,9 +296,10 @@ def windows_sql(catalog: Path, n: int, seconds: float) -> str:
         ).fetchall()
     rng = random.Random(15)
     rows = []
-    for fid, dur in files[:n]:
-        start = round(rng.uniform(0, dur - seconds - 0.1), 3)
-        rows.append(f"('{fid}', {start}, {start + seconds})")
+    for fid, dur in files[: -(-n // per)]:
+        starts = sorted(round(rng.uniform(0, dur - seconds - 0.1), 3) for _ in range(per))
+        rows += [f"('{fid}', {start}, {start + seconds})" for start in starts]
+    rows = rows[:n]
     return (
         "select file_id, start_s::double as start_s, end_s::double as end_s "
         f"from (values {', '.join(rows)}) t(file_id, start_s, end_s)"
@@ -520,6 +523,7 @@ def main() -> None:
     ap.add_argument("--windows", type=int, default=100)
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--chunk", type=int, default=10, help="whole files on disk at once")
+    ap.add_argument("--per-recording", type=int, default=1, help="windows in each recording")
     ap.add_argument("--profile", action="store_true", help="profile ours (in one thread)")
     ap.add_argument("--work", type=Path, default=Path("/tmp/seamless-bench-clips"))
     args = ap.parse_args()
@@ -529,7 +533,7 @@ def main() -> None:
     t0 = time.perf_counter()
     base, release, catalog = prepare(work, args.quick, n)
     print(f"release ready in {time.perf_counter() - t0:.0f} s: {release}")
-    sql = windows_sql(catalog, n, args.seconds)
+    sql = windows_sql(catalog, n, args.seconds, args.per_recording)
 
     from seamless_catalog.catalog import Catalog
     from seamless_catalog.config import Settings
