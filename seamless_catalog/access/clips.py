@@ -3,8 +3,9 @@
 ``Catalog.clips(sql, ...)`` selects windows (``select/windows.py``: any result with
 ``file_id`` or ``interaction_key`` plus ``start_s``/``end_s``; ``pad``/``before``/``after``
 widen them), plans each modality from the same plan as a whole file (``plan_clips`` over
-``plan_files``), and cuts them one window at a time as they are iterated: the source's
-bytes of the window only (see ``materialize/running/clipcut.py``). Each :class:`Clip` holds
+``plan_files``), and cuts them in batches of windows as they are iterated: the source's
+bytes of the windows only, the windows of one source in a batch cut together (one read of
+its header, moov or npz directory; see ``materialize/running/clipcut.py``). Each :class:`Clip` holds
 the decoded :class:`~.decode.Sample` of its bytes (audio array, npz frames, the json clip's
 words and ``clip`` record) and what each modality covers. Windows that select nothing are in
 ``invalid``, row by row with the reason. A clip that cannot be cut (a placeholder's empty
@@ -25,11 +26,13 @@ from ..config import DEFAULT_SOURCE, Settings
 from ..errors import SampleUnavailable, UsageError
 from ..layout import EXTENSIONS, TRANSCRIPT, parse_features, parse_modalities, wanted_exts
 from ..materialize.planning.clips import ClipTask, plan_clips
-from ..materialize.running.clipcut import SpanCache, cut_item
+from ..materialize.running.clipcut import SpanCache, cut_items, groups
 from ..remote import open_store
 from ..select.windows import InvalidWindow, Window, WindowSelection, select_windows
 from ..store.catalogdb import CatalogDB
 from .decode import Sample, decode
+
+BATCH_PER_WORKER = 4  # windows cut together per worker (their clips are held until yielded)
 
 
 @dataclass
@@ -113,7 +116,7 @@ class ClipSelection:
         self.settings = settings or config.from_env()
         self.exact = exact
         self._store = None
-        self._cache = SpanCache()  # the npz members of a recording, read once for its windows
+        self._cache = SpanCache()  # headers, moovs, directories, npz prefixes: read once
 
     @property
     def windows(self) -> tuple[Window, ...]:
@@ -149,28 +152,50 @@ class ClipSelection:
 
     def __iter__(self) -> Iterator[Clip]:
         windows = list(self.windows)
-        # windows are cut on a pool (the store's reads are thread-safe), yielded in order,
-        # at most 2 x workers ahead of the consumer
-        with ThreadPoolExecutor(self.workers) as pool:
-            ahead: deque = deque()
-            for w, tasks in zip(windows, self.plan(windows)):
-                ahead.append(pool.submit(self.cut, w, tasks))
-                if len(ahead) >= 2 * self.workers:
-                    yield ahead.popleft().result()
-            while ahead:
-                yield ahead.popleft().result()
+        planned = dict(zip(map(id, windows), self.plan(windows)))
+        # windows go in batches; in a batch the clips of one source are cut together on the
+        # pool (one read of its header/moov/directory, shared ranges, one inflate), and the
+        # next batch is cut while this one is consumed
+        size = BATCH_PER_WORKER * self.workers
+        batches = [windows[i : i + size] for i in range(0, len(windows), size)]
+        try:
+            with ThreadPoolExecutor(self.workers) as pool:
+                ahead: deque = deque()
+                for batch in batches:
+                    ahead.append(self._submit(pool, batch, planned))
+                    if len(ahead) >= 2:
+                        yield from self._collect(*ahead.popleft())
+                while ahead:
+                    yield from self._collect(*ahead.popleft())
+        finally:  # what was read for this pass is not kept beyond it
+            self._cache = SpanCache()
 
     def cut(self, w: Window, tasks: list[ClipTask], decoded: bool = True) -> Clip:
-        """One window's clips, cut by range (thread-safe); ``decoded=False`` leaves them as
-        bytes (``Clip.sample`` is None)."""
+        """One window's clips, cut by range (thread-safe: ``stream`` cuts on its pool);
+        ``decoded=False`` leaves them as bytes (``Clip.sample`` is None)."""
+        items = [t.item for t in tasks]
+        done = {id(item): out for g in groups(items)
+                for item, out in zip(g, cut_items(self._store, g, self._cache))}  # fmt: skip
+        return self._clip(w, [(t, done[id(t.item)]) for t in tasks], decoded)
+
+    def _submit(self, pool: ThreadPoolExecutor, batch, planned) -> tuple:
+        tasks = [t for w in batch for t in planned[id(w)]]
+        futures = [(g, pool.submit(cut_items, self._store, g, self._cache))
+                   for g in groups([t.item for t in tasks])]  # fmt: skip
+        return batch, tasks, futures
+
+    def _collect(self, batch, tasks: list[ClipTask], futures) -> Iterator[Clip]:
+        done = {id(item): out for g, f in futures for item, out in zip(g, f.result())}
+        for w in batch:
+            yield self._clip(w, [(t, done[id(t.item)]) for t in tasks if t.window is w])
+
+    def _clip(self, w: Window, cut: list, decoded: bool = True) -> Clip:
         blobs, covers, by_ext, requests, missing = {}, {}, {}, 0, {}
-        for task in tasks:
-            try:
-                out = cut_item(self._store, task.item, self._cache)
-            except SampleUnavailable as e:  # e.g. a placeholder's empty wav
+        for task, out in cut:
+            if isinstance(out, SampleUnavailable):  # e.g. a placeholder's empty wav
                 if self.errors == "raise":
-                    raise
-                missing[task.ext] = e.reason
+                    raise out
+                missing[task.ext] = out.reason
                 continue
             blobs[task.ext], covers[task.ext] = out.data, out.covers
             by_ext[task.ext], requests = out.fetched, requests + out.requests

@@ -131,7 +131,9 @@ def locate_moov(r: RangeReader) -> Box:
 
 
 def read_moov(r: RangeReader) -> tuple[Box, bytes]:
-    """The ``moov`` box and its bytes (header included)."""
+    """The ``moov`` box and its bytes (header included). The box walk's last read window
+    serves the moov when it holds it (a small moov before the ``mdat``: one read in all)."""
+    r = ReadAheadReader(r, TOP_READAHEAD)
     moov = locate_moov(r)
     data = r.read_at(moov.offset, moov.size)
     if len(data) < moov.size:

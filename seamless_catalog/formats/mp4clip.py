@@ -276,6 +276,11 @@ def clip(r: RangeReader, start_s: float, end_s: float) -> tuple[bytes, Cut]:
     for offset, length in c.spans:
         data = r.read_at(offset, length)
         if len(data) < length:
-            raise _fail(f"samples at byte {offset} are cut off (a truncated file)")
+            raise cut_off(offset)
         parts.append(data)
     return b"".join(parts), c
+
+
+def cut_off(offset: int) -> MediaFormatError:
+    """The error of a window whose samples the file does not hold (a truncated file)."""
+    return _fail(f"samples at byte {offset} are cut off (a truncated file)")

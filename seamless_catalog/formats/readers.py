@@ -151,6 +151,12 @@ class CountingReader:
         return data
 
 
+def share(total: int, n: int, i: int) -> int:
+    """Item ``i``'s share of ``total`` (bytes, reads) spent for ``n`` items together, the
+    remainder to the first: the shares add up to the total."""
+    return total // n + (total % n if i == 0 else 0)
+
+
 class ReaderFile(io.RawIOBase):
     """A read-only, seekable file object over a reader: each ``read`` is one ``read_at``."""
 

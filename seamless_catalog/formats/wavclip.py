@@ -80,8 +80,14 @@ def clip(r: RangeReader, start_s: float, end_s: float) -> tuple[bytes, WavCut]:
     c = cut(wav_facts(r), start_s, end_s)
     data = r.read_at(c.offset, c.length)
     if len(data) < c.length:
-        raise MediaFormatError(
-            "wav", f"the data chunk is cut off at byte {c.offset + len(data)} of the file "
-            f"(the window needs {c.offset + c.length})",
-        )  # fmt: skip
+        raise cut_off(c, c.offset + len(data))
     return c.head + data, c
+
+
+def cut_off(c: WavCut, at: int | None = None) -> MediaFormatError:
+    """The error of a window whose samples the file does not hold (a truncated file)."""
+    where = f" at byte {at} of the file" if at is not None else ""
+    return MediaFormatError(
+        "wav", f"the data chunk is cut off{where} (the window needs bytes up to "
+        f"{c.offset + c.length})",
+    )  # fmt: skip

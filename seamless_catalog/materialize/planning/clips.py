@@ -80,46 +80,65 @@ def group_fps(file_id: str, rates: dict[str, float], group: str) -> float:
 
 def clip_doc(cat: CatalogDB, w: Window) -> dict:
     """The json clip of ``w`` from the catalog (see the module's rules)."""
-    doc: dict = {"id": w.file_id}
-    start, end, fid = w.start_s, w.end_s, w.file_id
-    overlap = "file_id = ? and start_s < ? and end_s > ?"
-    segments = cat.sql(
-        f"select segment_idx, start_s, end_s, text from raw.transcript_segments where {overlap} "
-        "order by segment_idx",
-        [fid, end, start],
-    ).fetchall()
-    words = defaultdict(list)
-    for seg, word, s, e, score in cat.sql(
-        f"select segment_idx, word, start_s, end_s, score from raw.transcript_words "
-        f"where {overlap} order by segment_idx, word_idx",
-        [fid, end, start],
-    ).fetchall():
-        words[seg].append(_word(word, s - start, e - start, score))
-    untimed = cat.value(
-        "select count(*) from raw.transcript_words where file_id = ? and start_s is null", [fid]
-    )
-    doc[TRANSCRIPT] = [
-        {"start": s - start, "end": e - start, "transcript": text, "words": words[seg]}
-        for seg, s, e, text in segments
-    ]
-    doc[VAD] = [
-        {"start": s - start, "end": e - start}
-        for s, e in cat.sql(
-            f"select start_s, end_s from raw.vad_segments where {overlap} order by segment_idx",
-            [fid, end, start],
-        ).fetchall()
-    ]
-    for kind, text, s, e in cat.sql(
-        f"select annotation_type, text, start_s, end_s from raw.annotations where {overlap} "
-        "order by annotation_type, start_s, annotation_idx",
-        [fid, end, start],
-    ).fetchall():
-        doc.setdefault(f"{ANNOTATION_PREFIX}{kind}", []).append(
+    return clip_docs(cat, [w])[0]
+
+
+_WINDOWS = (
+    "with w as (select unnest(?::varchar[]) as file_id, unnest(?::double[]) as ws, "
+    "unnest(?::double[]) as we, unnest(?::integer[]) as i) "
+)
+_OVERLAP = "join w on t.file_id = w.file_id and t.start_s < w.we and t.end_s > w.ws"
+
+
+def clip_docs(cat: CatalogDB, windows: list[Window]) -> list[dict]:
+    """The json clips of ``windows``, one query per table for all of them (not per window:
+    planning a thousand windows is then a few queries)."""
+    if not windows:
+        return []
+    params = [[w.file_id for w in windows], [w.start_s for w in windows],
+              [w.end_s for w in windows], list(range(len(windows)))]  # fmt: skip
+
+    def rows(sql: str) -> list[tuple]:
+        return cat.sql(_WINDOWS + sql, params).fetchall()
+
+    words: dict[tuple[int, int], list[dict]] = defaultdict(list)
+    for i, seg, word, s, e, score in rows(
+        "select w.i, t.segment_idx, t.word, t.start_s, t.end_s, t.score "
+        f"from raw.transcript_words t {_OVERLAP} order by w.i, t.segment_idx, t.word_idx"
+    ):
+        start = windows[i].start_s
+        words[(i, seg)].append(_word(word, s - start, e - start, score))
+    docs = [{"id": w.file_id, TRANSCRIPT: [], VAD: []} for w in windows]
+    for i, seg, s, e, text in rows(
+        "select w.i, t.segment_idx, t.start_s, t.end_s, t.text "
+        f"from raw.transcript_segments t {_OVERLAP} order by w.i, t.segment_idx"
+    ):
+        start = windows[i].start_s
+        docs[i][TRANSCRIPT].append({"start": s - start, "end": e - start, "transcript": text,
+                                    "words": words[(i, seg)]})  # fmt: skip
+    for i, s, e in rows(
+        f"select w.i, t.start_s, t.end_s from raw.vad_segments t {_OVERLAP} "
+        "order by w.i, t.segment_idx"
+    ):
+        start = windows[i].start_s
+        docs[i][VAD].append({"start": s - start, "end": e - start})
+    for i, kind, text, s, e in rows(
+        f"select w.i, t.annotation_type, t.text, t.start_s, t.end_s from raw.annotations t "
+        f"{_OVERLAP} order by w.i, t.annotation_type, t.start_s, t.annotation_idx"
+    ):
+        start = windows[i].start_s
+        docs[i].setdefault(f"{ANNOTATION_PREFIX}{kind}", []).append(
             {"annotation": text, "start_ts": s - start, "end_ts": e - start}
         )
-    record = {k: v for k, v in w.record.items() if k != "selection_row"}  # a clip is the same
-    doc["clip"] = {**record, "untimed_words_left_out": int(untimed or 0)}  # from any query
-    return doc
+    ids = sorted({w.file_id for w in windows})
+    untimed = dict(cat.sql(
+        "select file_id, count(*) from raw.transcript_words where start_s is null "
+        "and file_id in (select unnest(?::varchar[])) group by 1", [ids],
+    ).fetchall())  # fmt: skip
+    for w, doc in zip(windows, docs):  # the same clip from any query: no selection_row
+        record = {k: v for k, v in w.record.items() if k != "selection_row"}
+        doc["clip"] = {**record, "untimed_words_left_out": int(untimed.get(w.file_id, 0))}
+    return docs
 
 
 def _word(word: str, s: float, e: float, score: float | None) -> dict:
@@ -154,13 +173,13 @@ def plan_clips(
         plan = plan_files(cat, store, [refs[k] for k in sorted(refs)], tuple(media), merge)
         items = {(i.file_id, i.ext): i for i in plan.items}
     rates = clip_rates(cat, (w.file_id for w in windows))
+    docs = clip_docs(cat, windows) if "json" in exts else [None] * len(windows)
     tasks = []
-    for w in windows:
+    for w, doc in zip(windows, docs):
         fps = dict(rates.get(w.file_id, {}))
         for ext in exts:
             spec = {"start_s": w.start_s, "end_s": w.end_s}
             if ext == "json":
-                doc = clip_doc(cat, w)
                 doc["clip"]["npz_fps"] = {g: group_fps(w.file_id, fps, g) for g in NPZ_GROUPS}
                 spec["doc"] = doc
                 tasks.append(ClipTask(w, _item(w, ext, uri, None, spec)))
@@ -168,7 +187,8 @@ def plan_clips(
             src = items.get((w.file_id, ext))
             spec["from"] = src.kind if src is not None else None
             if ext == "npz":
-                spec.update(fps=fps, features=list(features) if features else None)
+                spec.update(fps=fps, features=list(features) if features else None,
+                            duration_s=w.duration_s)  # fmt: skip
             if ext == "mp4":
                 spec["exact"] = exact
             item = _item(w, ext, uri, src, spec)

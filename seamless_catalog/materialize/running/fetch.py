@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ...errors import CatalogError, disk_errors
 from ...remote import ObjectStore
@@ -18,6 +19,9 @@ from . import merge
 from .local import clear_stale_temps, sidecar
 from .receipts import Outcome
 from .write import Committer, Splitter, write_bytes
+
+if TYPE_CHECKING:
+    from .clipcut import SpanCache
 
 
 class Progress:
@@ -150,10 +154,40 @@ def run_merged(store: ObjectStore, to: Path, item: Item, progress: Progress) -> 
     fetched = [0]
     try:
         data = merged_bytes(store, item, progress.add_bytes, fetched)
-        sha = write_bytes(to, item, data)
     except Exception as e:
         return [_outcome(item, "failed", fetched[0], None, _describe(e))]
-    got = fetched[0]
+    return [_deliver(to, item, data, fetched[0], progress)]
+
+
+def run_clips(
+    store: ObjectStore, to: Path, items: list[Item], progress: Progress, cache: SpanCache
+) -> list[Outcome]:
+    """Cut the clips of windows of one source together (clipcut.cut_items: one read of its
+    header, moov or directory, shared ranges) and write each as :func:`run_merged` does."""
+    from .clipcut import cut_items
+
+    for item in items:
+        clear_stale_temps(to, item)
+    try:
+        outs = cut_items(store, items, cache)
+    except Exception as e:  # a failed read fails the group's clips
+        return [_outcome(item, "failed", 0, None, _describe(e)) for item in items]
+    done = []
+    for item, out in zip(items, outs):
+        if isinstance(out, Exception):
+            done.append(_outcome(item, "failed", 0, None, _describe(out)))
+            continue
+        progress.add_bytes(out.fetched)
+        done.append(_deliver(to, item, out.data, out.fetched, progress))
+    return done
+
+
+def _deliver(to: Path, item: Item, data: bytes, got: int, progress: Progress) -> Outcome:
+    """Write a built output atomically, then its facts (size, sha256, fingerprint)."""
+    try:
+        sha = write_bytes(to, item, data)
+    except Exception as e:
+        return _outcome(item, "failed", got, None, _describe(e))
     item.size = len(data)
     facts = sidecar(to, item)
     record = {"size": len(data), "sha256": sha, "fingerprint": item.fingerprint}
@@ -162,10 +196,10 @@ def run_merged(store: ObjectStore, to: Path, item: Item, progress: Progress) -> 
             facts.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(facts, json.dumps(record).encode())
     except CatalogError as e:  # the file is whole; without its facts the next run rebuilds it
-        return [_outcome(item, "failed", got, None, _describe(e))]
+        return _outcome(item, "failed", got, None, _describe(e))
     progress.add_file()
     reason = ("absent at the source: " + ", ".join(item.absent)) if item.absent else ""
-    return [_outcome(item, "delivered", got, sha, reason)]
+    return _outcome(item, "delivered", got, sha, reason)
 
 
 def execute(
@@ -174,11 +208,17 @@ def execute(
     """Run every request and merged output of ``plan`` on ``workers`` threads, the commits
     of the files they write on a :class:`Committer` beside them. Returns (or raises) once
     every commit is done."""
+    from .clipcut import SpanCache, groups
+
     workers = max(1, workers)
     with Committer(workers, 2 * workers) as committer, ThreadPoolExecutor(workers) as pool:
         reads = [pool.submit(run_request, store, to, r, progress, committer)
                  for r in plan.requests]  # fmt: skip
-        merged = [pool.submit(run_merged, store, to, i, progress) for i in plan.merged]
+        merged = [pool.submit(run_merged, store, to, i, progress)
+                  for i in plan.merged if i.kind != CLIP]  # fmt: skip
+        cache = SpanCache()  # the windows of one source: grouped, and their metadata shared
+        clips = [pool.submit(run_clips, store, to, g, progress, cache)
+                 for g in groups([i for i in plan.merged if i.kind == CLIP])]  # fmt: skip
     # both pools are drained: every file is committed or failed
     outcomes = [o for f in reads for o in f.result()()]
-    return outcomes + [o for f in merged for o in f.result()]
+    return outcomes + [o for f in merged + clips for o in f.result()]
