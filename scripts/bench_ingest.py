@@ -156,13 +156,16 @@ def _child(method: str, release: Path, out: Path) -> None:
     seconds = time.perf_counter() - start
     done.set()
     sampler.join()
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(
-        json.dumps(
-            {"seconds": seconds, "rss_mb": rss_mb, "child_rss_mb": kids, "tree_rss_mb": peak[0]}
-        )
-    )
+    me, kids = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    cpu = sum(r.ru_utime + r.ru_stime for r in (me, kids))  # every thread and worker process
+    report = {
+        "seconds": seconds,
+        "cpu_s": cpu,
+        "rss_mb": me.ru_maxrss / 1024,
+        "child_rss_mb": kids.ru_maxrss / 1024,
+        "tree_rss_mb": peak[0],
+    }
+    print(json.dumps(report))
 
 
 def _prepare(work: Path, scale: float | None, n_files: int | None, shape: str, layouts) -> Path:
@@ -295,6 +298,7 @@ def _summary(runs: list[dict], work: Path, method: str) -> dict:
     r = {
         "seconds": median(secs),
         "spread": spread(secs),
+        "cpu_s": median([r["cpu_s"] for r in runs]),
         "rss_mb": max(r["rss_mb"] for r in runs),
         "tree_rss_mb": max(r.get("tree_rss_mb", 0) for r in runs),
         "child_rss_mb": max(r.get("child_rss_mb", 0) for r in runs),
@@ -328,17 +332,19 @@ def _has(module: str) -> bool:
 def _report(results: dict, mb: float, n_files: int) -> None:
     print(f"\n{machine()}\ninput {n_files:,} JSON documents, {mb:,.0f} MB; {NOTE}\n")
     print(
-        f"{'method':<19}{'s (median)':>11}{'min..max':>14}{'MB/s':>8}{'files/s':>9}"
+        f"{'method':<19}{'s (median)':>11}{'min..max':>14}{'CPU s':>7}{'MB/s':>8}{'files/s':>9}"
         f"{'RSS MB':>8}{'tree MB':>8}{'child MB':>9}{'out MB':>8}{'files':>7}"
         "  load (1 min) at each start"
     )
     for m, r in results.items():
         print(
-            f"{m:<19}{r['seconds']:>11.2f}{r['spread']:>14}{mb / r['seconds']:>8.1f}"
-            f"{n_files / r['seconds']:>9.0f}{r['rss_mb']:>8.0f}{r['tree_rss_mb']:>8.0f}"
+            f"{m:<19}{r['seconds']:>11.2f}{r['spread']:>14}{r['cpu_s']:>7.1f}"
+            f"{mb / r['seconds']:>8.1f}{n_files / r['seconds']:>9.0f}"
+            f"{r['rss_mb']:>8.0f}{r['tree_rss_mb']:>8.0f}"
             f"{r['child_rss_mb']:>9.0f}{r['out_mb']:>8.1f}{r['out_files']:>7}  {r['load']}"
         )
     print(
+        "CPU s: user + system seconds of the process, its threads and its workers (median); "
         "RSS MB: peak of the benchmark process itself; tree MB: peak of the sum over it and "
         "its worker processes (sampled every 50 ms); child MB: the largest worker's peak"
     )
