@@ -5,6 +5,8 @@
     python scripts/bench_ingest.py --quick              # a tiny release: checks it runs
     python scripts/bench_ingest.py --shape homogeneous,mixed --methods ours_tree,duckdb
                                                         # both shapes, alternated in one run
+    python scripts/bench_ingest.py --ref-code DIR --methods ours_tree,ours_tree@ref,duckdb
+                                                        # also ours from another checkout
     python scripts/bench_ingest.py --release DIR --methods ours_tars,ours_reingest_tars
                                                         # an existing release (e.g. hf-only)
 
@@ -198,7 +200,8 @@ def _size(path: Path) -> tuple[float, int]:
 
 
 REINGEST = {"ours_reingest": "ours_tree", "ours_reingest_tars": "ours_tars"}
-NEEDS_TREE = {"ours_tree", "ours_reingest", "duckdb", "jsonloop", "pandas"}
+NEEDS_TREE = {"ours_tree", "ours_reingest", "duckdb", "jsonloop", "pandas", "ours_tree@ref"}
+REF = "@ref"  # METHOD@ref: METHOD with the code of --ref-code
 
 
 def main() -> None:
@@ -214,6 +217,12 @@ def main() -> None:
     )
     ap.add_argument("--layouts", default="tree,hf", help="layouts generated (tree, hf)")
     ap.add_argument("--repeat", type=int, default=3, help="runs per method (median reported)")
+    ap.add_argument(
+        "--ref-code",
+        type=Path,
+        help="the package in this folder (a checkout of another version, put first on "
+        "PYTHONPATH) runs the methods named METHOD@ref, interleaved with the rest",
+    )
     ap.add_argument("--methods", default="ours_tree,ours_reingest,ours_tars,duckdb,jsonloop,pandas")
     ap.add_argument(
         "--child", nargs=3, metavar=("METHOD", "RELEASE", "OUT"), help=argparse.SUPPRESS
@@ -244,7 +253,7 @@ def main() -> None:
             for method in methods:
                 if method in NEEDS_TREE and not (release / "tree").is_dir():
                     continue
-                r = _run_once(method, release, work)
+                r = _run_once(method, release, work, args.ref_code)
                 runs.setdefault((shape, method), []).append(r)
                 print(
                     f"  {shape} {method}: {r['seconds']:.2f} s, load {r['load']}", file=sys.stderr
@@ -274,14 +283,19 @@ def _input_size(release: Path) -> tuple[float, int]:
     return _tar_json(release)
 
 
-def _run_once(method: str, release: Path, work: Path) -> dict:
+def _run_once(method: str, release: Path, work: Path, ref_code: Path | None) -> dict:
     out = work / "out" / method
-    if method not in REINGEST:
+    base, ref = method.removesuffix(REF), method.endswith(REF)
+    if base not in REINGEST:
         shutil.rmtree(out, ignore_errors=True)
     env = dict(os.environ, SEAMLESS_CATALOG_PROGRESS="0")
+    if ref:
+        if ref_code is None:
+            sys.exit(f"{method}: give --ref-code DIR (the other version's checkout)")
+        env["PYTHONPATH"] = str(ref_code.resolve())
     before = load()
     proc = subprocess.run(
-        [sys.executable, __file__, "--child", method, str(release), str(out)],
+        [sys.executable, __file__, "--child", base, str(release), str(out)],
         capture_output=True,
         text=True,
         env=env,
@@ -349,7 +363,12 @@ def _report(results: dict, mb: float, n_files: int) -> None:
         "its worker processes (sampled every 50 ms); child MB: the largest worker's peak"
     )
     print()
-    for ours, again in (("ours_tree", "ours_reingest"), ("ours_tars", "ours_reingest_tars")):
+    pairs = (
+        ("ours_tree", "ours_reingest"),
+        ("ours_tree@ref", ""),
+        ("ours_tars", "ours_reingest_tars"),
+    )
+    for ours, again in pairs:
         if ours not in results:
             continue
         for base in ("duckdb", "pandas", "jsonloop"):
