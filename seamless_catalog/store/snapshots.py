@@ -271,9 +271,12 @@ class SnapshotWriter:
         match = " AND ".join(f"{schema.quote_ident(c)} = ?" for c in t.partition_by)
         order = ", ".join(schema.quote_ident(c) for c in t.sort_by)
         rows = f"SELECT * FROM ({relation_sql}) WHERE {match}"
+        ranked = rows  # what each range's COPY sorts
         if t.sort_by[:1] == ("file_id",) and sum(parts.values()) >= ORDINAL_ROWS:
             ordinal = _file_ordinal(con, relation_sql)
-            rows = f"SELECT r.*, o.{ORDINAL} FROM ({rows}) r LEFT JOIN {ordinal} o USING (file_id)"
+            ranked = (
+                f"SELECT r.*, o.{ORDINAL} FROM ({rows}) r LEFT JOIN {ordinal} o USING (file_id)"
+            )
             order = ", ".join([ORDINAL, *map(schema.quote_ident, t.sort_by[1:])])
 
         written = 0
@@ -284,7 +287,7 @@ class SnapshotWriter:
             for i, (where, bounds) in enumerate(_ranges(t.sort_by[0], cuts)):
                 target = folder / f"data_{i}.parquet"
                 n = con.execute(
-                    f"COPY (SELECT {cols} FROM ({rows}) WHERE {where} ORDER BY {order}) "
+                    f"COPY (SELECT {cols} FROM ({ranked}) WHERE {where} ORDER BY {order}) "
                     f"TO {sql_literal(target)} (FORMAT parquet, COMPRESSION zstd)",
                     [*values, *bounds],
                 ).fetchone()[0]
