@@ -43,8 +43,6 @@ FORMAT_VERSION = 1
 # 1.5x the CPU (full scale, transcript_words, 19 M rows: one COPY vs ranges of ~1.6 M rows)
 RANGE_ROWS = 1_500_000
 SAMPLE_PER_RANGE = 200  # sampled sort-key values per range, to place the cuts
-ORDINAL_ROWS = 1_000_000  # from this many rows, sort by a file_id's rank (see _file_ordinal)
-ORDINAL = "_file_rank"
 _PLAIN = re.compile(r"[A-Za-z0-9_-]+")  # partition values used as folder names as they are
 
 
@@ -271,13 +269,6 @@ class SnapshotWriter:
         match = " AND ".join(f"{schema.quote_ident(c)} = ?" for c in t.partition_by)
         order = ", ".join(schema.quote_ident(c) for c in t.sort_by)
         rows = f"SELECT * FROM ({relation_sql}) WHERE {match}"
-        ranked = rows  # what each range's COPY sorts
-        if t.sort_by[:1] == ("file_id",) and sum(parts.values()) >= ORDINAL_ROWS:
-            ordinal = _file_ordinal(con, relation_sql)
-            ranked = (
-                f"SELECT r.*, o.{ORDINAL} FROM ({rows}) r LEFT JOIN {ordinal} o USING (file_id)"
-            )
-            order = ", ".join([ORDINAL, *map(schema.quote_ident, t.sort_by[1:])])
 
         written = 0
         for values, n_rows in parts.items():
@@ -287,7 +278,7 @@ class SnapshotWriter:
             for i, (where, bounds) in enumerate(_ranges(t.sort_by[0], cuts)):
                 target = folder / f"data_{i}.parquet"
                 n = con.execute(
-                    f"COPY (SELECT {cols} FROM ({ranked}) WHERE {where} ORDER BY {order}) "
+                    f"COPY (SELECT {cols} FROM ({rows}) WHERE {where} ORDER BY {order}) "
                     f"TO {sql_literal(target)} (FORMAT parquet, COMPRESSION zstd)",
                     [*values, *bounds],
                 ).fetchone()[0]
@@ -311,19 +302,6 @@ class SnapshotWriter:
             write_atomic(self.root / PREVIOUS, _dump(self.previous))
         write_atomic(self.root / MANIFEST, _dump(manifest))
         return manifest
-
-
-def _file_ordinal(con: duckdb.DuckDBPyConnection, relation_sql: str) -> str:
-    """A temp table (file_id, ``ORDINAL``): each distinct file_id of the rows and its rank in
-    file_id order. Sorting by the integer instead of the text gives the same order for
-    ~30 % less CPU (the file_ids share long prefixes, so DuckDB's sort compares whole strings);
-    a null file_id has no rank and sorts last, as it does by text."""
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _file_ordinal AS SELECT file_id, "
-        f"row_number() OVER (ORDER BY file_id) AS {ORDINAL} "
-        f"FROM (SELECT DISTINCT file_id FROM ({relation_sql}) WHERE file_id IS NOT NULL)"
-    )
-    return "_file_ordinal"
 
 
 def _cuts(con: duckdb.DuckDBPyConnection, rows: str, values: tuple, key: str, n_rows: int) -> list:

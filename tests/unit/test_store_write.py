@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import duckdb
-import pytest
 
 from seamless_catalog.store import snapshots
 
@@ -31,15 +30,10 @@ def test_one_sorted_file_per_partition_and_odd_values_and_no_rows(tmp_path):
     assert writer.tables["vad_segments"] == []
 
 
-@pytest.mark.parametrize("by_rank", [False, True], ids=["text_sort", "file_id_rank_sort"])
-def test_a_large_partition_is_written_as_sorted_ranges_that_keep_every_row(
-    tmp_path, monkeypatch, by_rank
-):
+def test_a_large_partition_is_written_as_sorted_ranges_that_keep_every_row(tmp_path, monkeypatch):
     """Ranges of the first sort column, one file each: disjoint, in order, sorted inside,
-    every row once (nulls and a value repeated across a cut included); sorting a big table
-    by each file_id's rank gives the order of sorting by the text."""
+    every row once (nulls and a value repeated across a cut included)."""
     monkeypatch.setattr(snapshots, "RANGE_ROWS", 100)
-    monkeypatch.setattr(snapshots, "ORDINAL_ROWS", 1 if by_rank else 10**9)
     con = duckdb.connect()
     con.execute(
         "CREATE TABLE src AS SELECT "
