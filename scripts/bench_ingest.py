@@ -170,7 +170,9 @@ def _child(method: str, release: Path, out: Path) -> None:
     print(json.dumps(report))
 
 
-def _prepare(work: Path, scale: float | None, n_files: int | None, shape: str, layouts) -> Path:
+def _prepare(
+    work: Path, scale: float | None, n_files: int | None, shape: str, layouts, jsonl: bool
+) -> Path:
     release = work / "release"
     if not (release / "release.json").exists():
         from seamless_catalog.synth import generate
@@ -186,9 +188,9 @@ def _prepare(work: Path, scale: float | None, n_files: int | None, shape: str, l
             progress=True,
             shape=shape,
         )
-    jsonl = release / "all.jsonl"  # pandas' input (only when it is to run)
-    if (release / "tree").is_dir() and not jsonl.exists() and _has("pandas"):
-        with open(jsonl, "wb") as f:
+    lines = release / "all.jsonl"  # pandas' input, only when it is to run (3.4 GB at full scale)
+    if jsonl and (release / "tree").is_dir() and not lines.exists():
+        with open(lines, "wb") as f:
             for p in sorted((release / "tree").rglob("*.json")):
                 f.write(json.dumps(json.loads(p.read_bytes())).encode() + b"\n")
     return release
@@ -241,7 +243,9 @@ def main() -> None:
             work = args.work / (name if shape == "mixed" else f"{name}-{shape}")
             n_files = 60 if args.quick else None
             layouts = tuple(args.layouts.split(","))
-            release = _prepare(work, None if args.quick else args.scale, n_files, shape, layouts)
+            scale = None if args.quick else args.scale
+            jsonl = "pandas" in args.methods.split(",") and _has("pandas")
+            release = _prepare(work, scale, n_files, shape, layouts, jsonl)
         releases[shape] = (work, release, _input_size(release))
     repeat = 1 if args.quick else args.repeat
     methods = [m for m in args.methods.split(",") if _runnable(m, releases)]
