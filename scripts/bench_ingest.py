@@ -3,11 +3,19 @@
     python scripts/bench_ingest.py --scale 0.1          # 12,937 files, ~1 GB of JSON
     python scripts/bench_ingest.py --scale 1.0          # the full release, metadata only
     python scripts/bench_ingest.py --quick              # a tiny release: checks it runs
+    python scripts/bench_ingest.py --shape homogeneous,mixed --methods ours_tree,duckdb
+                                                        # both shapes, alternated in one run
+    python scripts/bench_ingest.py --ref-code DIR --methods ours_tree,ours_tree@ref,duckdb
+                                                        # also ours from another checkout
     python scripts/bench_ingest.py --release DIR --methods ours_tars,ours_reingest_tars
                                                         # an existing release (e.g. hf-only)
 
-The release is generated (metadata only) once under --work. Each method runs in a fresh
-subprocess so its peak RSS is its own. Baselines, as a user would write them:
+The release is generated (metadata only) once per shape under --work: ``mixed`` (the
+generator's default documents: every variant a reader must accept) or ``homogeneous`` (shaped
+like most real ones: 4-space indent, three keys, ~70 KB of dense word lists). Each method runs
+in a fresh subprocess so its peak RSS is its own; with --repeat N the methods (and shapes)
+alternate round by round, so that ours and the baselines share the machine's load.
+Baselines, as a user would write them:
   duckdb   read_json over the per-file JSON -> COPY ... (FORMAT parquet, COMPRESSION zstd)
   pandas   read_json(lines=True) on the same documents as JSON Lines -> to_parquet
   jsonloop json.load each file, flatten the VAD/transcript rows, pyarrow -> Parquet
@@ -150,16 +158,21 @@ def _child(method: str, release: Path, out: Path) -> None:
     seconds = time.perf_counter() - start
     done.set()
     sampler.join()
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(
-        json.dumps(
-            {"seconds": seconds, "rss_mb": rss_mb, "child_rss_mb": kids, "tree_rss_mb": peak[0]}
-        )
-    )
+    me, kids = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    cpu = sum(r.ru_utime + r.ru_stime for r in (me, kids))  # every thread and worker process
+    report = {
+        "seconds": seconds,
+        "cpu_s": cpu,
+        "rss_mb": me.ru_maxrss / 1024,
+        "child_rss_mb": kids.ru_maxrss / 1024,
+        "tree_rss_mb": peak[0],
+    }
+    print(json.dumps(report))
 
 
-def _prepare(work: Path, scale: float | None, n_files: int | None) -> Path:
+def _prepare(
+    work: Path, scale: float | None, n_files: int | None, shape: str, layouts, jsonl: bool
+) -> Path:
     release = work / "release"
     if not (release / "release.json").exists():
         from seamless_catalog.synth import generate
@@ -170,13 +183,14 @@ def _prepare(work: Path, scale: float | None, n_files: int | None) -> Path:
             scale=scale,
             n_files=n_files,
             seed=1,
-            layouts=("tree", "hf"),
+            layouts=layouts,
             metadata_only=True,
             progress=True,
+            shape=shape,
         )
-    jsonl = release / "all.jsonl"
-    if (release / "tree").is_dir() and not jsonl.exists():
-        with open(jsonl, "wb") as f:
+    lines = release / "all.jsonl"  # pandas' input, only when it is to run (3.4 GB at full scale)
+    if jsonl and (release / "tree").is_dir() and not lines.exists():
+        with open(lines, "wb") as f:
             for p in sorted((release / "tree").rglob("*.json")):
                 f.write(json.dumps(json.loads(p.read_bytes())).encode() + b"\n")
     return release
@@ -188,7 +202,8 @@ def _size(path: Path) -> tuple[float, int]:
 
 
 REINGEST = {"ours_reingest": "ours_tree", "ours_reingest_tars": "ours_tars"}
-NEEDS_TREE = {"ours_tree", "ours_reingest", "duckdb", "jsonloop", "pandas"}
+NEEDS_TREE = {"ours_tree", "ours_reingest", "duckdb", "jsonloop", "pandas", "ours_tree@ref"}
+REF = "@ref"  # METHOD@ref: METHOD with the code of --ref-code
 
 
 def main() -> None:
@@ -197,7 +212,19 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="a 60-file release; checks it runs")
     ap.add_argument("--work", type=Path, default=Path("/tmp/seamless-bench-ingest"))
     ap.add_argument("--release", type=Path, help="an existing generated release to ingest")
+    ap.add_argument(
+        "--shape",
+        default="mixed",
+        help="the JSON's shape: mixed, homogeneous, or both (comma-separated, alternated)",
+    )
+    ap.add_argument("--layouts", default="tree,hf", help="layouts generated (tree, hf)")
     ap.add_argument("--repeat", type=int, default=3, help="runs per method (median reported)")
+    ap.add_argument(
+        "--ref-code",
+        type=Path,
+        help="the package in this folder (a checkout of another version, put first on "
+        "PYTHONPATH) runs the methods named METHOD@ref, interleaved with the rest",
+    )
     ap.add_argument("--methods", default="ours_tree,ours_reingest,ours_tars,duckdb,jsonloop,pandas")
     ap.add_argument(
         "--child", nargs=3, metavar=("METHOD", "RELEASE", "OUT"), help=argparse.SUPPRESS
@@ -206,59 +233,98 @@ def main() -> None:
     if args.child:
         _child(args.child[0], Path(args.child[1]), Path(args.child[2]))
         return
-    if args.release:
-        work, release = args.work / args.release.name, args.release
-    else:
-        work = args.work / ("quick" if args.quick else f"scale-{args.scale}")
-        release = _prepare(work, None if args.quick else args.scale, 60 if args.quick else None)
+    shapes = args.shape.split(",")
+    releases = {}
+    for shape in shapes:
+        if args.release:
+            work, release = args.work / args.release.name, args.release
+        else:
+            name = "quick" if args.quick else f"scale-{args.scale}"
+            work = args.work / (name if shape == "mixed" else f"{name}-{shape}")
+            n_files = 60 if args.quick else None
+            layouts = tuple(args.layouts.split(","))
+            scale = None if args.quick else args.scale
+            jsonl = "pandas" in args.methods.split(",") and _has("pandas")
+            release = _prepare(work, scale, n_files, shape, layouts, jsonl)
+        releases[shape] = (work, release, _input_size(release))
     repeat = 1 if args.quick else args.repeat
-    has_tree = (release / "tree").is_dir()
-    json_files = list((release / "tree").rglob("*.json")) if has_tree else []
-    if json_files:
-        mb, n_files = sum(p.stat().st_size for p in json_files) / 1e6, len(json_files)
-    else:  # tars only: the JSON members' bytes
-        mb, n_files = _tar_json(release)
+    methods = [m for m in args.methods.split(",") if _runnable(m, releases)]
     print(machine(), file=sys.stderr)
-    results = {}
-    for method in args.methods.split(","):
-        if method == "pandas" and not _has("pandas"):
-            print("pandas not installed: skipped (pip install pandas)", file=sys.stderr)
-            continue
-        if method in NEEDS_TREE and not has_tree:
-            print(f"{method}: skipped (the release has no tree/ layout)", file=sys.stderr)
-            continue
-        runs = []
-        for _ in range(repeat):
-            out = work / "out" / method
-            if method not in REINGEST:
-                shutil.rmtree(out, ignore_errors=True)
-            env = dict(os.environ, SEAMLESS_CATALOG_PROGRESS="0")
-            before = load()
-            proc = subprocess.run(
-                [sys.executable, __file__, "--child", method, str(release), str(out)],
-                capture_output=True,
-                text=True,
-                env=env,
-            )
-            if proc.returncode:
-                sys.exit(f"{method} failed:\n{proc.stderr[-3000:]}")
-            r = json.loads(proc.stdout.strip().splitlines()[-1])
-            r["load"] = before
-            runs.append(r)
-            print(f"  {method}: {r['seconds']:.2f} s, load {before}", file=sys.stderr)
-        secs = [r["seconds"] for r in runs]
-        r = {
-            "seconds": median(secs),
-            "spread": spread(secs),
-            "rss_mb": max(r["rss_mb"] for r in runs),
-            "tree_rss_mb": max(r.get("tree_rss_mb", 0) for r in runs),
-            "child_rss_mb": max(r.get("child_rss_mb", 0) for r in runs),
-            "load": runs[-1]["load"],
-            "runs": len(runs),
-        }
-        r["out_mb"], r["out_files"] = _size(work / "out" / REINGEST.get(method, method))
-        results[method] = r
-    _report(results, mb, n_files)
+    runs: dict[tuple[str, str], list[dict]] = {}
+    for _ in range(repeat):  # round by round: every method and shape once per round
+        for shape in shapes:
+            work, release, _ = releases[shape]
+            for method in methods:
+                if method in NEEDS_TREE and not (release / "tree").is_dir():
+                    continue
+                r = _run_once(method, release, work, args.ref_code)
+                runs.setdefault((shape, method), []).append(r)
+                print(
+                    f"  {shape} {method}: {r['seconds']:.2f} s, load {r['load']}", file=sys.stderr
+                )
+    for shape in shapes:
+        work, _, (mb, n_files) = releases[shape]
+        results = {m: _summary(runs[(shape, m)], work, m) for m in methods if (shape, m) in runs}
+        print(f"\nshape: {shape}")
+        _report(results, mb, n_files)
+
+
+def _runnable(method: str, releases: dict) -> bool:
+    if method == "pandas" and not _has("pandas"):
+        print("pandas not installed: skipped (pip install pandas)", file=sys.stderr)
+        return False
+    if method in NEEDS_TREE and not any((r / "tree").is_dir() for _, r, _ in releases.values()):
+        print(f"{method}: skipped (the release has no tree/ layout)", file=sys.stderr)
+        return False
+    return True
+
+
+def _input_size(release: Path) -> tuple[float, int]:
+    """(MB, files) of the per-file JSON (a tree's files, else the tars' JSON members)."""
+    json_files = list((release / "tree").rglob("*.json")) if (release / "tree").is_dir() else []
+    if json_files:
+        return sum(p.stat().st_size for p in json_files) / 1e6, len(json_files)
+    return _tar_json(release)
+
+
+def _run_once(method: str, release: Path, work: Path, ref_code: Path | None) -> dict:
+    out = work / "out" / method
+    base, ref = method.removesuffix(REF), method.endswith(REF)
+    if base not in REINGEST:
+        shutil.rmtree(out, ignore_errors=True)
+    env = dict(os.environ, SEAMLESS_CATALOG_PROGRESS="0")
+    if ref:
+        if ref_code is None:
+            sys.exit(f"{method}: give --ref-code DIR (the other version's checkout)")
+        env["PYTHONPATH"] = str(ref_code.resolve())
+    before = load()
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", base, str(release), str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    if proc.returncode:
+        sys.exit(f"{method} failed:\n{proc.stderr[-3000:]}")
+    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    r["load"] = before
+    return r
+
+
+def _summary(runs: list[dict], work: Path, method: str) -> dict:
+    secs = [r["seconds"] for r in runs]
+    r = {
+        "seconds": median(secs),
+        "spread": spread(secs),
+        "cpu_s": median([r["cpu_s"] for r in runs]),
+        "rss_mb": max(r["rss_mb"] for r in runs),
+        "tree_rss_mb": max(r.get("tree_rss_mb", 0) for r in runs),
+        "child_rss_mb": max(r.get("child_rss_mb", 0) for r in runs),
+        "load": " / ".join(r["load"].split()[0] for r in runs),
+        "runs": len(runs),
+    }
+    r["out_mb"], r["out_files"] = _size(work / "out" / REINGEST.get(method, method))
+    return r
 
 
 def _tar_json(release: Path) -> tuple[float, int]:
@@ -284,21 +350,29 @@ def _has(module: str) -> bool:
 def _report(results: dict, mb: float, n_files: int) -> None:
     print(f"\n{machine()}\ninput {n_files:,} JSON documents, {mb:,.0f} MB; {NOTE}\n")
     print(
-        f"{'method':<19}{'s (median)':>11}{'min..max':>14}{'MB/s':>8}{'files/s':>9}"
-        f"{'RSS MB':>8}{'tree MB':>8}{'child MB':>9}{'out MB':>8}{'files':>7}  load at start"
+        f"{'method':<19}{'s (median)':>11}{'min..max':>14}{'CPU s':>7}{'MB/s':>8}{'files/s':>9}"
+        f"{'RSS MB':>8}{'tree MB':>8}{'child MB':>9}{'out MB':>8}{'files':>7}"
+        "  load (1 min) at each start"
     )
     for m, r in results.items():
         print(
-            f"{m:<19}{r['seconds']:>11.2f}{r['spread']:>14}{mb / r['seconds']:>8.1f}"
-            f"{n_files / r['seconds']:>9.0f}{r['rss_mb']:>8.0f}{r['tree_rss_mb']:>8.0f}"
+            f"{m:<19}{r['seconds']:>11.2f}{r['spread']:>14}{r['cpu_s']:>7.1f}"
+            f"{mb / r['seconds']:>8.1f}{n_files / r['seconds']:>9.0f}"
+            f"{r['rss_mb']:>8.0f}{r['tree_rss_mb']:>8.0f}"
             f"{r['child_rss_mb']:>9.0f}{r['out_mb']:>8.1f}{r['out_files']:>7}  {r['load']}"
         )
     print(
+        "CPU s: user + system seconds of the process, its threads and its workers (median); "
         "RSS MB: peak of the benchmark process itself; tree MB: peak of the sum over it and "
         "its worker processes (sampled every 50 ms); child MB: the largest worker's peak"
     )
     print()
-    for ours, again in (("ours_tree", "ours_reingest"), ("ours_tars", "ours_reingest_tars")):
+    pairs = (
+        ("ours_tree", "ours_reingest"),
+        ("ours_tree@ref", ""),
+        ("ours_tars", "ours_reingest_tars"),
+    )
+    for ours, again in pairs:
         if ours not in results:
             continue
         for base in ("duckdb", "pandas", "jsonloop"):

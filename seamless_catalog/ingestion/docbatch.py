@@ -41,6 +41,8 @@ BOM = b"\xef\xbb\xbf"
 # an annotations:* value written as one object (upstream's per-file download, see
 # layout.annotation_items): the explicit schema wants a list, so such a document is parsed alone
 _OBJECT_ANNOTATION = re.compile(rb'"annotations:[^"]*"\s*:\s*\{')
+ANNOTATION_MARK = b'"annotations:'
+EDGE = 256  # bytes at each end of a document that tell whether it is one object
 
 
 @dataclass(frozen=True)
@@ -70,11 +72,14 @@ def parse(sink, docs: list[Doc]) -> None:
     """Rows of ``docs`` into ``sink`` (``add_arrow`` for the fast path, the usual ``add`` and
     ``issue`` for documents parsed alone)."""
     fast, slow = [], []
+    # the documents that name an annotation key at all: one scan of each document's bytes,
+    # shared by the checks below (most real documents have none)
+    annotated = {id(d) for d in docs if ANNOTATION_MARK in d.data}
     for d in docs:
-        (fast if _plain(d.data) else slow).append(d)
+        (fast if _plain(d.data, id(d) in annotated) else slow).append(d)
     rows = _Rows()
     for part, table in _read(fast, slow):
-        bad = _suspect(part, table)
+        bad = _suspect(part, table, annotated)
         if bad.any():
             slow.extend(d for d, b in zip(part, bad) if b)
             part = [d for d, b in zip(part, bad) if not b]
@@ -96,15 +101,18 @@ def _parse_alone(sink, d: Doc) -> None:
         sink.unit, sink.source = unit, source
 
 
-def _plain(data: bytes) -> bool:
+def _plain(data: bytes, annotated: bool) -> bool:
     """One JSON object in UTF-8 without a BOM, as far as its ends and encoding tell, whose
     annotations (if any) are lists."""
     if data.startswith(BOM):
         return False
-    s = data.strip()
-    if not (s.startswith(b"{") and s.endswith(b"}")):
+    # the ends without stripping (and so copying) the whole document
+    head, tail = data[:EDGE].lstrip(), data[-EDGE:].rstrip()
+    if not (head and tail):  # a document of more whitespace than the edges hold
+        head = tail = data.strip()
+    if not (head.startswith(b"{") and tail.endswith(b"}")):
         return False
-    if b'"annotations:' in data and _OBJECT_ANNOTATION.search(data):
+    if annotated and _OBJECT_ANNOTATION.search(data):
         return False
     if not data.isascii():
         try:
@@ -190,7 +198,7 @@ def _null(arr: pa.Array) -> np.ndarray:
     return arr.is_null().to_numpy(zero_copy_only=False)
 
 
-def _suspect(part: list[Doc], table: pa.Table) -> np.ndarray:
+def _suspect(part: list[Doc], table: pa.Table, annotated: set[int]) -> np.ndarray:
     """One flag per document: parse it alone (see the module docstring)."""
     n = len(part)
     bad = np.zeros(n, dtype=bool)
@@ -220,17 +228,17 @@ def _suspect(part: list[Doc], table: pa.Table) -> np.ndarray:
         ann, ann_doc, _ = _nested(_col(table, key))
         ann_bad = _null(ann) | _null(_field(ann, "annotation"))
         bad[ann_doc[ann_bad | _bad_times(ann, "start_ts", "end_ts", required=True)]] = True
-    bad |= _null_annotation_keys(part, table)
+    bad |= _null_annotation_keys(part, table, annotated)
     return bad
 
 
-def _null_annotation_keys(part: list[Doc], table: pa.Table) -> np.ndarray:
+def _null_annotation_keys(part: list[Doc], table: pa.Table, annotated: set[int]) -> np.ndarray:
     """Documents with an ``annotations:*`` key whose value is null: the Arrow table cannot
     tell null from absent, and ``annotation_types`` lists the key."""
     out = np.zeros(len(part), dtype=bool)
     nulls = {k: _null(_col(table, k)) for k in ANNOTATION_KEYS}
     for i, d in enumerate(part):
-        if b'"annotations:' in d.data:
+        if id(d) in annotated:
             out[i] = any(nulls[k][i] and b'"' + k.encode() + b'"' in d.data for k in nulls)
     return out
 

@@ -95,6 +95,7 @@ def generate(
     video: str | None = None,
     video_kbps: int | None = None,
     smplh_240hz: bool = False,
+    shape: str = "mixed",
 ) -> SynthRelease:
     """Write a synthetic release under ``out`` and return its summary.
 
@@ -121,6 +122,10 @@ def generate(
         smplh_240hz: plant upstream issue #34 in one pair: SMPL-H arrays with 8x the frames
             (240 Hz) while wav, mp4 and the other groups agree on 30 Hz (``quirks["smplh_240hz"]``;
             the catalog's ``frame_rates`` view flags them). Off by default.
+        shape: the per-file JSON's shape: ``"mixed"`` (default: every variant a reader must
+            accept, indent 2 where annotated, annotations, an extra key) or ``"homogeneous"``
+            (like most real documents: 4-space indent, the three keys only, ~70 KB of dense
+            word lists; no annotations), for ingest benchmarks.
 
     Also writes ``filelist.csv``, ``assets/*.csv``, ``truth.csv`` (per-file facts) and
     ``release.json`` (seed, parameters, counts, and the file_ids where each quirk was planted).
@@ -138,7 +143,7 @@ def generate(
     options = _media_options(video, video_kbps, metadata_only)
     target = target_files(n_files, scale)
     out = Path(out)
-    plan = build_plan(target, seed, durations, smplh_240hz)
+    plan = build_plan(target, seed, durations, smplh_240hz, shape)
     dirs = {name: (out / name if name in layouts else None) for name in LAYOUTS}
     write_filelist(out / "filelist.csv", plan.files, filelist_columns)
     write_assets(out / "assets", plan)
@@ -149,7 +154,7 @@ def generate(
         "n_files": n_files, "scale": scale, "target_files": target, "layouts": list(layouts),
         "metadata_only": metadata_only, "filelist_columns": filelist_columns,
         "durations": durations, "video": None if metadata_only else options.video,
-        "video_kbps": video_kbps, "smplh_240hz": smplh_240hz,
+        "video_kbps": video_kbps, "smplh_240hz": smplh_240hz, "shape": shape,
     }  # fmt: skip
     counts = release_counts(plan)
     _write_json(out / "release.json", _release_doc(plan, params, counts, dirs))

@@ -35,7 +35,9 @@ def file_doc(seed: int, rec: FileRec) -> dict:
     words_rng = rng_for(seed, rec.file_id, "words")
     doc: dict = {
         "id": rec.file_id,
-        "metadata:transcript": speech.transcript(words_rng, segments, rec.force_null_word),
+        "metadata:transcript": speech.transcript(
+            words_rng, segments, rec.force_null_word, rec.dense_words
+        ),
         "metadata:vad": speech.vad_records(rng_for(seed, rec.file_id, "vad"), segments),
     }
     doc.update(annotations(seed, rec))

@@ -73,6 +73,9 @@ class FileRec:
     moov_first: bool = True  # mp4 moov before the mdat (else after it)
     truncated_mp4: bool = False  # the mp4 is cut short inside its mdat
     smplh_rate_multiple: int = 1  # > 1: SMPL-H arrays with that many times the frames (#34)
+    dense_words: bool = (
+        False  # every VAD segment transcribed, words closer (the "homogeneous" shape)
+    )
 
     @property
     def ntsc(self) -> bool:

@@ -20,6 +20,10 @@ MAX_MS = 600_000
 # overlaps) is the same in both; only whole-recording lengths are scaled.
 DURATIONS = {"real": 1.0, "short": 0.1}
 SMPLH_240HZ = 8  # upstream issue #34: SMPL-H frame counts of 8 x 30 Hz in six V01 recordings
+# The per-file JSON's shape: "mixed" plants every variant a reader must accept (indent 2 where
+# annotated, annotations, an extra key); "homogeneous" is shaped like most real documents
+# (4-space indent, the three keys only, dense word lists: ~70 KB), for ingest benchmarks.
+SHAPES = ("mixed", "homogeneous")
 
 
 def target_files(n_files: int | None, scale: float | None) -> int:
@@ -36,9 +40,17 @@ def target_files(n_files: int | None, scale: float | None) -> int:
     return n_files
 
 
-def build_plan(n_files: int, seed: int, durations: str = "real", smplh_240hz: bool = False) -> Plan:
+def build_plan(
+    n_files: int,
+    seed: int,
+    durations: str = "real",
+    smplh_240hz: bool = False,
+    shape: str = "mixed",
+) -> Plan:
     if durations not in DURATIONS:
         raise ValueError(f"durations must be one of {sorted(DURATIONS)}, got {durations!r}")
+    if shape not in SHAPES:
+        raise UsageError(f"shape must be one of {', '.join(SHAPES)}, got {shape!r}")
     time_scale = DURATIONS[durations]
     rng = random.Random(seed)
     prompts = make_prompts(rng, n_prompts_for(n_files))
@@ -46,6 +58,8 @@ def build_plan(n_files: int, seed: int, durations: str = "real", smplh_240hz: bo
     sessions, planner = make_sessions(rng, n_sessions)
     interactions = make_interactions(rng, sessions, prompts, n_files, time_scale)
     _plant_file_quirks(interactions, time_scale)
+    if shape == "homogeneous":
+        _homogeneous(interactions)
     if smplh_240hz:
         _plant_smplh_240hz(interactions)
     archives = pack.pack(rng, interactions)
@@ -63,6 +77,15 @@ def build_plan(n_files: int, seed: int, durations: str = "real", smplh_240hz: bo
     )  # fmt: skip
     plan.quirks = collect_quirks(plan, interactions)  # smplh_240hz: the planted pair, if any
     return plan
+
+
+def _homogeneous(interactions: list[Interaction]) -> None:
+    """Every document with the same keys and indent: no annotations, no extra key; dense words.
+    The data-level quirks (placeholders, empty VAD, null word times) stay."""
+    for inter in interactions:
+        for rec in inter.files:
+            rec.ann_1p = rec.ann_3p = rec.extra_key = False
+            rec.dense_words = True
 
 
 def _plant_smplh_240hz(interactions: list[Interaction]) -> list[str]:

@@ -92,13 +92,16 @@ def vad_records(rng: random.Random, segments: list[Segment]) -> list[dict[str, f
     return [{"start": seconds(rng, s), "end": seconds(rng, e)} for s, e in segments]
 
 
-def transcript(rng: random.Random, segments: list[Segment], force_null: bool) -> list[dict]:
-    """WhisperX-like segments whose words lie inside the VAD speech."""
+def transcript(
+    rng: random.Random, segments: list[Segment], force_null: bool, dense: bool = False
+) -> list[dict]:
+    """WhisperX-like segments whose words lie inside the VAD speech (``dense``: every segment
+    transcribed, shorter gaps between words)."""
     out: list[dict] = []
     for start, stop in segments:
-        if rng.random() < P_NO_WORDS:
+        if not dense and rng.random() < P_NO_WORDS:
             continue  # bleed or non-speech: a VAD segment without words
-        slots = _word_slots(rng, start + PAD_MS, stop - PAD_MS)
+        slots = _word_slots(rng, start + PAD_MS, stop - PAD_MS, 10 if dense else 120)
         words = texts.utterance(rng, len(slots))
         for i in range(0, len(words), 25):
             chunk = list(zip(words[i : i + 25], slots[i : i + 25]))
@@ -108,12 +111,12 @@ def transcript(rng: random.Random, segments: list[Segment], force_null: bool) ->
     return out
 
 
-def _word_slots(rng: random.Random, start: int, stop: int) -> list[Segment]:
+def _word_slots(rng: random.Random, start: int, stop: int, max_gap: int = 120) -> list[Segment]:
     slots, cursor = [], start + rng.randint(0, 40)
     while cursor + 120 <= stop:
         end = min(stop, cursor + rng.randint(120, 450))
         slots.append((cursor, end))
-        cursor = end + rng.randint(0, 120)
+        cursor = end + rng.randint(0, max_gap)
     return slots or [(start, max(start + 1, stop))]
 
 

@@ -84,6 +84,21 @@ CASES = {
     "whitespace_around": b"\n  " + _text(_doc()) + b"\n\n",
     "empty_object": b"{}",
     "surrogate_pair": _text(_doc()).replace(b"Right.", b"\\ud83d\\ude00"),
+    # one-line documents (no indent) beside the indented ones, valid or not
+    "one_line": _text(_doc(), indent=None),
+    "one_line_annotations": _text(_doc(**{"annotations:3P-V": ANN}), indent=None),
+    "one_line_extra_key": _text(_doc(**{"metadata:pipeline_version": "2"}), indent=None),
+    "one_line_truncated": _text(_doc(), indent=None)[:-25],
+    "one_line_invalid_utf8": _text(_doc(), indent=None).replace(b"Right.", b"R\xc3ght."),
+    # wrong types where the schema wants a number, a text or a list
+    "vad_time_text": _text(_doc(**{"metadata:vad": [{"start": "1.5", "end": 2}]})),
+    "word_score_text": _text(_doc()).replace(b"0.504", b'"0.504"'),
+    "segment_text_number": _text(_doc(**{"metadata:transcript": [{"words": [], "transcript": 5}]})),
+    "words_object": _text(_doc(**{"metadata:transcript": [{"words": {"word": "a"}}]})),
+    "vad_list_of_lists": _text(_doc(**{"metadata:vad": [[1, 2]]})),
+    "id_object": _text(_doc(id={"a": 1})),
+    "truncated_in_a_string": _text(_doc())[: _text(_doc()).index(b"Right.") + 3],
+    "extra_keys_two": _text(_doc(**{"metadata:a": [1], "metadata:b": {"c": 2}})),
 }
 
 
@@ -128,6 +143,44 @@ def test_all_cases_in_one_batch_match_the_reference():
     batched, alone = _both(CASES)
     assert batched == alone
     assert len(batched["ingest_issues"]) > 20
+
+
+def _slow_calls(monkeypatch) -> list:
+    """The documents :mod:`docbatch` hands to the reference (its slow path), as they go."""
+    calls, alone = [], docbatch._parse_alone
+
+    def counted(sink, d):
+        calls.append(d.location)
+        alone(sink, d)
+
+    monkeypatch.setattr(docbatch, "_parse_alone", counted)
+    return calls
+
+
+def test_one_line_and_indented_documents_share_the_fast_path(monkeypatch):
+    slow = _slow_calls(monkeypatch)
+    batched, alone = _both({k: CASES[k] for k in ("plain", "indent2", "one_line", "annotations")})
+    assert batched == alone
+    assert slow == []
+    indents = {documents.indent(CASES[k]) for k in ("plain", "indent2", "one_line")}
+    assert indents == {4, 2, None}  # the three layouts of a document's text
+
+
+def test_homogeneous_generated_documents_take_the_fast_path(tmp_path, monkeypatch):
+    """The generator's homogeneous shape (the ingest benchmark's): 4-space indent, three keys,
+    dense words; every document is vouched for in Arrow and matches the reference."""
+    from seamless_catalog.synth import generate
+
+    rel = generate(tmp_path, n_files=30, seed=3, layouts=("tree",), metadata_only=True,
+                   shape="homogeneous")  # fmt: skip
+    paths = sorted(rel.tree.rglob("*.json"))
+    docs = [(p.stem, p.read_bytes(), p.stem, "naturalistic", "train", p.name) for p in paths]
+    assert all(documents.indent(d[1]) == 4 and b'"annotations:' not in d[1] for d in docs)
+    assert sum(len(d[1]) for d in docs) / len(docs) > 40_000  # dense word lists
+    slow = _slow_calls(monkeypatch)
+    batched, alone = parse_both_ways(docs)
+    assert batched == alone
+    assert slow == []
 
 
 def test_valid_documents_take_the_fast_path(monkeypatch):
