@@ -149,6 +149,7 @@ class _Run:
         to_parse = [u for u in listed if prev_units.get(u.key, ("", ""))[1] != u.fingerprint]
         removed = sorted(k for k, (src, _) in prev_units.items() if src in roots and k not in keys)
         staging = Staging(self.root)
+        staging.drop_stale(to_parse)
         to_parse = self._parse(to_parse, staging)
         self._register_units(to_parse)
         rows = self._merge(to_parse, removed, staging)

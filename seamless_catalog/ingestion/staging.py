@@ -3,7 +3,9 @@
 Each batch is a folder ``staging/batch-<id>/`` with one Parquet file per table and
 a ``DONE.json`` naming the units (and their fingerprints) it holds. A batch is
 built under a temp name and renamed into place, so it is whole or absent: a run
-that was killed resumes by reusing every batch whose units are unchanged.
+that was killed resumes by reusing every batch whose units are unchanged. A batch that
+holds an older version of a unit (changed since the killed run staged it) is dropped
+whole, and its other units are parsed again: its rows would join the new version's.
 """
 
 from __future__ import annotations
@@ -31,15 +33,24 @@ class Staging:
     def __init__(self, root: Path) -> None:
         self.dir = Path(root) / "staging"
         self.done: dict[str, str] = {}  # unit key -> fingerprint, over all whole batches
-        self._batches: list[Path] = []
+        self._batches: dict[Path, dict[str, str]] = {}  # batch -> its units' fingerprints
         if self.dir.exists():
             for batch in sorted(self.dir.glob("batch-*")):
                 marker = batch / "DONE.json"
                 if marker.exists():
-                    self.done.update(json.loads(marker.read_text()))
-                    self._batches.append(batch)
+                    self._batches[batch] = json.loads(marker.read_text())
+                    self.done.update(self._batches[batch])
             for tmp in self.dir.glob(".tmp-*"):  # a batch a killed run did not finish
                 shutil.rmtree(tmp, ignore_errors=True)
+
+    def drop_stale(self, units: list[Unit]) -> None:
+        """Remove the batches that staged another version of any of ``units``."""
+        current = {u.key: u.fingerprint for u in units}
+        for batch, marker in list(self._batches.items()):
+            if any(current.get(key, fp) != fp for key, fp in marker.items()):
+                shutil.rmtree(batch)
+                del self._batches[batch]
+        self.done = {k: fp for marker in self._batches.values() for k, fp in marker.items()}
 
     def is_done(self, unit: Unit) -> bool:
         return self.done.get(unit.key) == unit.fingerprint
@@ -66,7 +77,7 @@ class Staging:
         final = self.dir / f"batch-{tmp.name.removeprefix('.tmp-')}"
         tmp.rename(final)
         self.done.update(marker)
-        self._batches.append(final)
+        self._batches[final] = marker
 
     def files(self, table: str) -> list[Path]:
         return [p for b in self._batches if (p := b / f"{table}.parquet").exists()]

@@ -197,6 +197,22 @@ def _assert_workers_gone(pid: int) -> None:
     assert not _workers_of(pid), "worker processes outlived their killed parent"
 
 
+def test_tars_changed_after_a_kill_are_not_merged_twice(release, hf_copy, tmp_path, reference):
+    """A killed run staged some tars, which change before the next run: the batches of
+    their old version are dropped, not merged beside the new one (each row once)."""
+    root = tmp_path / "cat"
+    ingest(root, filelist=str(release / "filelist.csv"), assets=str(release / "assets"))
+    argv = [sys.executable, "-c", KILLER, "stage", "3", str(root), str(hf_copy), str(release)]
+    env = dict(os.environ, SEAMLESS_CATALOG_PROGRESS="0")
+    proc = subprocess.run(argv, capture_output=True, text=True, env=env)
+    assert proc.returncode == -9, proc.stderr[-2000:]
+    assert len(list((root / "staging").glob("batch-*"))) == 2
+    for tar in hf_copy.rglob("*.tar"):
+        os.utime(tar, ns=(1, 1))
+    assert _ingest(root, hf_copy, release).ok
+    assert _counts(root) == reference
+
+
 @pytest.mark.parametrize("target, nth", POINTS)
 def test_kill_9_leaves_old_or_new_catalog_and_rerun_completes(
     release, tmp_path, reference, target, nth
