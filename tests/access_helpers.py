@@ -14,6 +14,27 @@ import pytest
 from seamless_catalog.layout import FRAME_STRIDE, nominal_fps
 
 IN_TARS = "select file_id from files where file_id in (select file_id from raw.members)"
+SECOND_VAD = (  # a window per file: its second VAD segment, with an extra column
+    "select file_id, start_s, end_s, 'speech' as kind from ("
+    " select v.file_id, v.start_s, v.end_s, row_number() over (partition by v.file_id "
+    " order by v.segment_idx) as n from raw.vad_segments v where v.file_id in ({ids})"
+    ") where n = 2"
+)
+
+
+def media_ids(cat, n: int) -> list[str]:
+    """The first ``n`` files in the tars with real media and at least two VAD segments."""
+    sql = (
+        f"{IN_TARS} and file_id not in (select file_id from raw.media where placeholder) and "
+        "file_id in (select file_id from raw.vad_segments group by 1 having count(*) >= 2) "
+        "order by 1"
+    )
+    return [r[0] for r in cat.sql(sql).fetchall()][:n]
+
+
+def second_vad(ids: list[str]) -> str:
+    """The :data:`SECOND_VAD` windows of ``ids``."""
+    return SECOND_VAD.format(ids=", ".join(f"'{i}'" for i in ids))
 
 
 def filelist(release: Path) -> list[dict[str, str]]:

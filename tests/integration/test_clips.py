@@ -15,42 +15,28 @@ from seamless_catalog.catalog import Catalog
 from seamless_catalog.config import Settings
 from seamless_catalog.layout import nominal_fps
 from tests.access_helpers import (
-    IN_TARS,
     by_id,
     check_json_clip,
     check_npz_clip,
     check_wav_clip,
+    media_ids,
+    second_vad,
     tree_path,
 )
 
 HUB = "hf://datasets/facebook/seamless-interaction"
-WINDOWS = (
-    "select file_id, start_s, end_s, 'speech' as kind from ("
-    " select v.file_id, v.start_s, v.end_s, row_number() over (partition by v.file_id "
-    " order by v.segment_idx) as n from raw.vad_segments v where v.file_id in ({ids})"
-    ") where n = 2"
-)
 
 
 @pytest.fixture(scope="module")
 def ids(hf_catalog) -> list[str]:
     with Catalog.open(hf_catalog) as cat:
-        sql = (
-            f"{IN_TARS} and file_id not in "
-            "(select file_id from raw.media where placeholder) and file_id in "
-            "(select file_id from raw.vad_segments group by 1 having count(*) >= 2) order by 1"
-        )
-        return [r[0] for r in cat.sql(sql).fetchall()][:4]
-
-
-def _sql(ids: list[str]) -> str:
-    return WINDOWS.format(ids=", ".join(f"'{i}'" for i in ids))
+        return media_ids(cat, 4)
 
 
 def test_clips_from_the_local_tars_are_the_window_of_the_files(hf_catalog, release, ids):
     rows = by_id(release)
     with Catalog.open(hf_catalog) as cat:
-        chosen = cat.clips(_sql(ids), modalities="json,npz,wav", source=str(release / "hf"))
+        chosen = cat.clips(second_vad(ids), modalities="json,npz,wav", source=str(release / "hf"))
         assert len(chosen) == len(ids) and not chosen.invalid
         for clip in chosen:
             row = rows[clip.file_id]
@@ -73,7 +59,7 @@ def test_clips_from_the_hub_server_with_padding_and_features(make_hub_server, hf
     with (release / "truth.csv").open(newline="") as fh:
         truth = {r["file_id"]: r for r in csv.DictReader(fh)}
     with Catalog.open(hf_catalog) as cat:
-        chosen = cat.clips(_sql(ids[:2]), pad=0.5, modalities="wav,npz,mp4", features="smplh",
+        chosen = cat.clips(second_vad(ids[:2]), pad=0.5, modalities="wav,npz,mp4", features="smplh",
                            source=HUB, settings=settings)  # fmt: skip
         for clip in chosen:
             row, w = rows[clip.file_id], clip.window
@@ -108,7 +94,8 @@ def test_clips_from_the_per_file_layout_fetch_only_the_wanted_features(hf_catalo
     feature, only the requested ones fetched."""
     rows = by_id(release)
     with Catalog.open(hf_catalog) as cat:
-        chosen = cat.clips(_sql(ids[:2]), modalities="wav,npz,json", source=str(release / "cdn"),
+        chosen = cat.clips(second_vad(ids[:2]), modalities="wav,npz,json",
+                           source=str(release / "cdn"),
                            features="smplh:body_pose,boxes_and_keypoints")  # fmt: skip
         for clip in chosen:
             row = rows[clip.file_id]
@@ -154,11 +141,11 @@ def test_the_readme_moments_to_clips_example_runs(hf_catalog, release):
 def test_export_webdataset_writes_one_sample_per_window(hf_catalog, release, ids, tmp_path):
     import tarfile
 
-    sql = _sql(ids[:3]) + f" union all select '{ids[0]}', 5.0, 4.0, 'bad'"
+    sql = second_vad(ids[:3]) + f" union all select '{ids[0]}', 5.0, 4.0, 'bad'"
     with Catalog.open(hf_catalog) as cat:
         r = cat.export(sql, tmp_path / "wds", source=str(release / "hf"),
                        modalities="json,wav")  # fmt: skip
-        expected = {c.window.stem: c for c in cat.clips(_sql(ids[:3]), modalities="json,wav",
+        expected = {c.window.stem: c for c in cat.clips(second_vad(ids[:3]), modalities="json,wav",
                                                         source=str(release / "hf"))}  # fmt: skip
     assert [x[1][:16] for x in r.skipped] == ["selection row 4:"]
     with tarfile.open(tmp_path / "wds" / r.shards[0]["name"]) as tar:

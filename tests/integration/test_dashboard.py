@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,12 +14,11 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from seamless_catalog.cli import main
 from seamless_catalog.dashboard.data import Data
-from seamless_catalog.dashboard.server import APP, server_argv
+from seamless_catalog.dashboard.server import server_argv
 from seamless_catalog.errors import QueryError
 from seamless_catalog.store.catalogdb import check_read_only
 from tests.cli_contract import assert_error, example_commands, parse_example, run
-
-TIMEOUT = 60
+from tests.dashboard_helpers import ok, run_app
 
 
 @pytest.fixture
@@ -28,24 +26,12 @@ def app(hf_catalog: Path, release: Path, monkeypatch):
     """An AppTest factory: the dashboard on ``hf_catalog`` with ``media`` (default: the tree)."""
 
     def make(page: str, media: Path | None = release / "tree") -> AppTest:
-        argv = ["app.py", "--catalog", str(hf_catalog), "--source", str(release / "hf")]
+        argv = ["--catalog", str(hf_catalog), "--source", str(release / "hf")]
         if media is not None:
             argv += ["--media", str(media)]
-        monkeypatch.setattr(sys, "argv", argv)
-        # Streamlit runs the script as __main__ and leaves it there; multiprocessing's spawn
-        # (Dask workers, DataLoader workers) in later tests would then start app.py as theirs
-        monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
-        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-        at.session_state["page"] = page
-        return at.run()
+        return run_app(monkeypatch, argv, page)
 
     return make
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
 
 
 def first_pair(hf_catalog: Path) -> str:

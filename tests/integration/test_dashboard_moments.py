@@ -6,7 +6,6 @@ offline quickstart catalog plays its moments from its own sample."""
 from __future__ import annotations
 
 import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,9 +17,8 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from seamless_catalog.dashboard import moments  # noqa: E402
 from seamless_catalog.dashboard.data import Data  # noqa: E402
-from seamless_catalog.dashboard.server import APP  # noqa: E402
+from tests.dashboard_helpers import ok, run_app  # noqa: E402
 
-TIMEOUT = 60
 PLAYED = "Clips cut by range"
 CACHED = "Clips read back from the clip cache (nothing fetched)."
 pytestmark = pytest.mark.skipif(
@@ -34,21 +32,10 @@ def app(monkeypatch, tmp_path):
     """An AppTest factory on Browse: ``make(catalog, interaction, *extra_args)``."""
 
     def make(catalog: Path, key: str, *extra: str) -> AppTest:
-        argv = ["app.py", "--catalog", str(catalog), "--clips", str(tmp_path / "clips"), *extra]
-        monkeypatch.setattr(sys, "argv", argv)
-        monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
-        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-        at.session_state["page"] = "Browse"
-        at.query_params["interaction"] = key
-        return at.run()
+        argv = ["--catalog", str(catalog), "--clips", str(tmp_path / "clips"), *extra]
+        return run_app(monkeypatch, argv, "Browse", interaction=key)
 
     return make
-
-
-def ok(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
 
 
 def shift_of_a_pair(catalog: Path) -> tuple[str, str]:

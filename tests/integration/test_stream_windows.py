@@ -22,14 +22,11 @@ from tests.access_helpers import (
     check_json_clip,
     check_npz_clip,
     check_wav_clip,
+    media_ids,
+    second_vad,
     tree_path,
 )
 
-SECOND_VAD = (
-    "select file_id, start_s, end_s from (select file_id, start_s, end_s, row_number() over "
-    "(partition by file_id order by segment_idx) as n from raw.vad_segments "
-    "where file_id in ({ids})) where n = 2"
-)
 PAIRS = (  # both sides of each interaction in the tars: one window per row, for both sides
     "select interaction_key, start_s, start_s + 1.5 as end_s from (select interaction_key, "
     "unnest([1.0, 4.0]) as start_s from files where file_id in (select file_id from "
@@ -45,16 +42,7 @@ def cat(hf_catalog):
 
 @pytest.fixture(scope="module")
 def ids(cat) -> list[str]:
-    sql = (
-        f"{IN_TARS} and file_id not in (select file_id from raw.media where placeholder) and "
-        "file_id in (select file_id from raw.vad_segments group by 1 having count(*) >= 2) "
-        "order by 1"
-    )
-    return [r[0] for r in cat.sql(sql).fetchall()][:6]
-
-
-def _windows(ids: list[str]) -> str:
-    return SECOND_VAD.format(ids=", ".join(f"'{i}'" for i in ids))
+    return media_ids(cat, 6)
 
 
 def _stems(stream) -> list[str]:
@@ -63,7 +51,7 @@ def _stems(stream) -> list[str]:
 
 def test_each_item_is_one_window_cut_from_the_source(cat, release, ids):
     src, rows = str(release / "hf"), by_id(release)
-    stream = cat.stream(_windows(ids), modalities="json,npz,wav", features="smplh",
+    stream = cat.stream(second_vad(ids), modalities="json,npz,wav", features="smplh",
                         source=src, pad=0.25)  # fmt: skip
     items = list(stream)
     assert len(items) == len(stream) == len(ids) and not stream.invalid and not stream.skipped
@@ -79,7 +67,7 @@ def test_each_item_is_one_window_cut_from_the_source(cat, release, ids):
         assert clip.record["file_id"] == clip.file_id and clip.record["start_s"] == w.start_s
         assert clip.words == [x for seg in clip.transcript for x in seg["words"]]
         assert all(s["start"] < w.duration and s["end"] > 0 for s in clip.vad)
-    same = cat.clips(_windows(ids), modalities="json,npz,wav", features="smplh", source=src,
+    same = cat.clips(second_vad(ids), modalities="json,npz,wav", features="smplh", source=src,
                      pad=0.25)  # fmt: skip
     assert [c.blobs for c in same] == [c.blobs for c in items]  # one cutting path
 
@@ -154,16 +142,16 @@ def test_resume_skip_and_invalid_rows_mean_for_windows_what_they_mean_for_files(
 ):
     src = str(release / "hf")
     options = {"modalities": "json,wav", "source": src, "shuffle": True, "seed": 9}
-    full = _stems(cat.stream(_windows(ids), **options))
+    full = _stems(cat.stream(second_vad(ids), **options))
     assert len(full) == len(ids) and full != sorted(full)  # shuffled
-    stream = cat.stream(_windows(ids), **options)
+    stream = cat.stream(second_vad(ids), **options)
     first = []
     for clip in stream:
         first.append(clip.window.stem)
         if len(first) == 2:
             break
     assert stream.position == 2
-    rest = cat.stream(_windows(ids), start=stream.position, **options)
+    rest = cat.stream(second_vad(ids), start=stream.position, **options)
     assert len(rest) == len(ids) - 2 and first + _stems(rest) == full
 
     # a source without the tar of one of the files: its window cannot be cut
@@ -176,9 +164,8 @@ def test_resume_skip_and_invalid_rows_mean_for_windows_what_they_mean_for_files(
     others = [i for i in ids if cat.value(
         f"select archive_path from files where file_id = '{i}'") != cat.value(
         f"select archive_path from files where file_id = '{absent}'")][:2]  # fmt: skip
-    with_bad = (
-        f"{_windows([absent, *others])} union all select '{others[0]}', 3.0, 2.0"  # no window
-    )
+    no_window = f"select '{others[0]}', 3.0, 2.0, 'bad'"
+    with_bad = f"{second_vad([absent, *others])} union all {no_window}"
     skipping = cat.stream(with_bad, modalities="wav", source=str(mirror), errors="skip")
     got = _stems(skipping)
     assert len(got) == 2 and skipping.position == 3  # the skipped window was consumed
@@ -193,16 +180,16 @@ def test_window_options_are_for_windows_and_media_is_for_files(cat, release, ids
     with pytest.raises(UsageError, match="pad, features: for windows"):
         cat.stream(IN_TARS, pad=1.0, features="smplh")
     with pytest.raises(UsageError, match="source="):
-        cat.stream(_windows(ids), media=tmp_path, modalities="wav")
+        cat.stream(second_vad(ids), media=tmp_path, modalities="wav")
 
 
-def test_torch_dataloader_iterates_windows(hf_catalog, release, ids):
+def test_torch_dataloader_iteratessecond_vad(hf_catalog, release, ids):
     torch = pytest.importorskip("torch", reason="torch not installed (pip install torch)")
     options = {"modalities": "wav,json", "source": str(release / "hf"), "shuffle": True,
                "seed": 2, "pad": 0.5}  # fmt: skip
     with Catalog.open(hf_catalog) as c:
-        order = list(c.stream(_windows(ids), **options))
-        ds = c.torch_dataset(_windows(ids), **options)
+        order = list(c.stream(second_vad(ids), **options))
+        ds = c.torch_dataset(second_vad(ids), **options)
     loader = torch.utils.data.DataLoader(ds, batch_size=None, num_workers=2)
     got = list(loader)
     assert [x.window.stem for x in got] == [x.window.stem for x in order]  # workers interleaved

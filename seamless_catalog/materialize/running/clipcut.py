@@ -208,14 +208,21 @@ class _Fetched:
         return got if len(got) == n else None
 
 
-def _wav(r: RangeReader, meta: RangeReader, specs: list[_Spec]) -> Outs:
-    facts = wavclip.wav_facts(meta)
+def _each(cut, specs: list[_Spec]) -> list:
+    """``cut(spec)`` of each window, or the MediaFormatError of a window that cannot be cut
+    (it fails alone: the others are still cut)."""
     cuts: list = []
     for spec in specs:
         try:
-            cuts.append(wavclip.cut(facts, spec.start_s, spec.end_s))
+            cuts.append(cut(spec))
         except MediaFormatError as e:
             cuts.append(e)
+    return cuts
+
+
+def _wav(r: RangeReader, meta: RangeReader, specs: list[_Spec]) -> Outs:
+    facts = wavclip.wav_facts(meta)
+    cuts = _each(lambda spec: wavclip.cut(facts, spec.start_s, spec.end_s), specs)
     got = _Fetched(r, [[(c.offset, c.length)] for c in cuts if not isinstance(c, Exception)])
     outs: Outs = []
     for c in cuts:
@@ -238,12 +245,7 @@ def _mp4(r: RangeReader, meta: RangeReader, specs: list[_Spec]) -> Outs:
     from ...formats.mp4 import parse_moov, read_moov
 
     movie = parse_moov(read_moov(meta)[1])
-    cuts: list = []
-    for spec in specs:
-        try:
-            cuts.append(mp4clip.cut(movie, spec.start_s, spec.end_s))
-        except MediaFormatError as e:
-            cuts.append(e)
+    cuts = _each(lambda spec: mp4clip.cut(movie, spec.start_s, spec.end_s), specs)
     got = _Fetched(r, [list(c.spans) for c in cuts if not isinstance(c, Exception)])
     outs: Outs = []
     for spec, c in zip(specs, cuts):
