@@ -10,7 +10,7 @@ Incremental: rows are recomputed for the interactions whose inputs changed: ever
 interaction one of whose files has rows, old or new, from a unit this run read or removed.
 A change to a table not keyed by file (the filelist, the asset CSVs) or to the definitions
 recomputes everything. Interactions are computed in chunks, which bounds memory, on
-``WORKERS`` connections at once, which keeps the cores busy.
+``WORKERS`` connections at once (one with all the threads measured cheapest, below).
 """
 
 from __future__ import annotations
@@ -28,11 +28,13 @@ import pyarrow as pa
 
 from . import catalogdb, schema, snapshots, views
 
-CHUNK_INTERACTIONS = 2_500  # interactions computed at once by one connection (full scale:
-# 745 MB peak RSS for the whole ingest with two connections; 1,250 cost 15 % more CPU)
-# connections computing chunks at once: a chunk's queries are too small for DuckDB to keep
-# more than about one core busy (measured at full scale: CPU time = wall time)
-WORKERS = 2
+CHUNK_INTERACTIONS = 5_000  # interactions computed at once by one connection
+# connections computing chunks at once, each with its share of the threads. One: at full scale
+# (homogeneous, load ~4, 26 chunks of 5,000) one connection with both threads derived in
+# 25.7 s / 25.0 CPU s / 596 MB peak RSS, two connections of one thread with chunks of 2,500
+# (the setting before) in 28.1 s / 28.2 CPU s / 731 MB, and with chunks of 5,000 in 972 MB; at
+# 0.1 scale one connection took 3.2 CPU s, two 4.0 (each builds its views and plans its queries)
+WORKERS = 1
 # views kept as tables within a chunk, in dependency order, for the views built on them
 MATERIALIZE = ("files", "pairs", "vad_files", "speech_segments", "ipus", "pair_ipus")
 EVERYTHING = None  # scope: recompute every row
