@@ -10,14 +10,14 @@ Incremental: rows are recomputed for the interactions whose inputs changed: ever
 interaction one of whose files has rows, old or new, from a unit this run read or removed.
 A change to a table not keyed by file (the filelist, the asset CSVs) or to the definitions
 recomputes everything. Interactions are computed in chunks, which bounds memory, on
-``WORKERS`` connections at once, which keeps the cores busy.
+``WORKERS`` connections at once (one with all the threads measured cheapest, below).
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
@@ -28,11 +28,13 @@ import pyarrow as pa
 
 from . import catalogdb, schema, snapshots, views
 
-CHUNK_INTERACTIONS = 2_500  # interactions computed at once by one connection (full scale:
-# 745 MB peak RSS for the whole ingest with two connections; 1,250 cost 15 % more CPU)
-# connections computing chunks at once: a chunk's queries are too small for DuckDB to keep
-# more than about one core busy (measured at full scale: CPU time = wall time)
-WORKERS = 2
+CHUNK_INTERACTIONS = 5_000  # interactions computed at once by one connection
+# connections computing chunks at once, each with its share of the threads. One: at full scale
+# (homogeneous, load ~4, 26 chunks of 5,000) one connection with both threads derived in
+# 25.7 s / 25.0 CPU s / 596 MB peak RSS, two connections of one thread with chunks of 2,500
+# (the setting before) in 28.1 s / 28.2 CPU s / 731 MB, and with chunks of 5,000 in 972 MB; at
+# 0.1 scale one connection took 3.2 CPU s, two 4.0 (each builds its views and plans its queries)
+WORKERS = 1
 # views kept as tables within a chunk, in dependency order, for the views built on them
 MATERIALIZE = ("files", "pairs", "vad_files", "speech_segments", "ipus", "pair_ipus")
 EVERYTHING = None  # scope: recompute every row
@@ -124,13 +126,14 @@ def _compute(writer: snapshots.SnapshotWriter, scope: list[str] | None) -> None:
     try:
         _scope_table(con, root, manifest, scope)
         n_chunks = con.execute("SELECT coalesce(max(chunk) + 1, 0) FROM _scope").fetchall()[0][0]
+        whole = scope is EVERYTHING and n_chunks <= 1  # nothing to filter out
         share = _Share(
             root,
             manifest,
             con.sql("SELECT * FROM _scope").to_arrow_table(),
             n_chunks=max(n_chunks, 1),
             workers=min(WORKERS, max(n_chunks, 1)),
-            whole=scope is EVERYTHING and n_chunks <= 1,  # nothing to filter out
+            filter=None if whole else _restricted(_ranges_only(con, scope)),
         )
         with ThreadPoolExecutor(share.workers, thread_name_prefix="derive") as pool:
             shares = list(pool.map(share.compute, range(share.workers)))
@@ -160,7 +163,7 @@ class _Share:
     scope: pa.Table  # (file_id, interaction_key, chunk)
     n_chunks: int
     workers: int
-    whole: bool
+    filter: Callable[[str], str | None] | None  # on the base views (None: every row)
 
     def compute(self, k: int) -> dict[str, pa.Table]:
         """The derived views' rows of this share's chunks, per view."""
@@ -171,8 +174,7 @@ class _Share:
             con.execute("CREATE TABLE _scope AS SELECT * FROM _scope_arrow")
             con.unregister("_scope_arrow")
             con.execute("CREATE TABLE _chunk (file_id VARCHAR)")
-            where = None if self.whole else _restricted
-            views.create_base_views(con, self.root, self.manifest, where=where)
+            views.create_base_views(con, self.root, self.manifest, where=self.filter)
             views.apply_views(con)
             for i in range(k, self.n_chunks, self.workers):
                 _compute_chunk(con, i, first=i == k)
@@ -187,18 +189,38 @@ class _Share:
             con.close()
 
 
-def _restricted(name: str) -> str | None:
-    """The filter on base view ``name`` while deriving: the files of the current chunk. The
-    range (the chunk's least and greatest file_id, constants by the time a query is planned)
-    lets the Parquet scan skip the row groups outside it: tables are sorted by file_id, and a
-    chunk of consecutive interactions is a narrow range of it (a file_id starts with its
-    interaction's key). Without it every chunk read all of each table's file_id column."""
-    if name == "files" or (name in inputs() and _file_keyed(name)):
-        return (
-            "file_id BETWEEN getvariable('derive_lo') AND getvariable('derive_hi') "
-            "AND file_id IN (SELECT file_id FROM main._chunk)"
-        )
-    return None
+def _restricted(ranges_only: bool) -> Callable[[str], str | None]:
+    """The filter on each base view while deriving: the files of the current chunk.
+
+    The range (the chunk's least and greatest file_id, constants by the time a query is
+    planned) lets the Parquet scan skip the row groups outside it: tables are sorted by
+    file_id, and a chunk of consecutive interactions is a narrow range of it (a file_id starts
+    with its interaction's key). Without it every chunk read all of each table's file_id
+    column. When the range holds the chunk's files and no other (``ranges_only``: every file
+    recomputed, chunks in file_id order), it is the whole filter; otherwise the rows are also
+    checked against the chunk's list, a semi join on every scan of every view (0.1 scale,
+    homogeneous: ~0.5 CPU s of the ~4 that deriving took)."""
+    chunk = "" if ranges_only else " AND file_id IN (SELECT file_id FROM main._chunk)"
+
+    def where(name: str) -> str | None:
+        if name == "files" or (name in inputs() and _file_keyed(name)):
+            return "file_id BETWEEN getvariable('derive_lo') AND getvariable('derive_hi')" + chunk
+        return None
+
+    return where
+
+
+def _ranges_only(con: duckdb.DuckDBPyConnection, scope: list[str] | None) -> bool:
+    """Whether each chunk's file_id range holds its files and no other: every file is
+    recomputed and, in file_id order, the chunk numbers never go down (true of the release's
+    ids, whose interaction key is their fixed-width prefix; checked, not assumed)."""
+    if scope is not EVERYTHING:
+        return False  # the files between two recomputed ones keep their rows
+    down = con.execute(
+        "SELECT count(*) FROM (SELECT chunk < lag(chunk) OVER (ORDER BY file_id) AS d "
+        "FROM _scope) WHERE d"
+    ).fetchall()
+    return down[0][0] == 0
 
 
 def _scope_table(con, root, manifest, scope) -> None:
