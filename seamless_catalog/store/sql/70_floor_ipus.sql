@@ -27,18 +27,18 @@ numbered as (
     select
         *,
         count(*) filter (where opens) over (
-            partition by file_id order by start_ms rows unbounded preceding
+            partition by interaction_key, file_id order by start_ms rows unbounded preceding
         ) - 1 as floor_idx
     from marked
 ),
 
-floored as materialized (
+floored as (
     select
         *,
         min(start_ms) over floor as floor_start_ms,
         max(end_ms) over floor as floor_end_ms
     from numbered
-    window floor as (partition by file_id, floor_idx)
+    window floor as (partition by interaction_key, file_id, floor_idx)
 ),
 
 -- one pass over both speakers in start order (as turn_intervals sweeps them)

@@ -31,7 +31,7 @@ states as (
         sum(dp) over w > 0 and sum(dl) over w = 0 as listening,
         lead(t) over w as t_next
     from points
-    window w as (partition by listener order by t rows unbounded preceding)
+    window w as (partition by interaction_key, listener order by t rows unbounded preceding)
 ),
 
 -- consecutive listening stretches between boundaries form one segment
@@ -39,7 +39,7 @@ islands as (
     select
         *,
         count(*) filter (where not listening) over (
-            partition by listener order by t rows unbounded preceding
+            partition by interaction_key, listener order by t rows unbounded preceding
         ) as island
     from states
 ),
@@ -62,6 +62,6 @@ select
     least(s.end_ms, coalesce(cast(round(f.duration_s * 1000) as bigint), s.end_ms))
         - s.start_ms as duration_ms
 from segments as s
-left join files as f on f.file_id = s.listener
+left join files as f on f.interaction_key = s.interaction_key and f.file_id = s.listener
 where least(s.end_ms, coalesce(cast(round(f.duration_s * 1000) as bigint), s.end_ms))
     - s.start_ms >= 2500
