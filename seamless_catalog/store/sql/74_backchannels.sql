@@ -37,11 +37,10 @@ counted as (
         u.interaction_key,
         u.speaker,
         u.file_id,
-        case u.speaker when 'a' then p.file_id_b else p.file_id_a end as partner_file_id,
+        u.partner_file_id,
         u.start_ms,
         u.end_ms
     from pair_ipus as u
-    join pairs as p on p.interaction_key = u.interaction_key
     where u.is_backchannel
 ),
 
