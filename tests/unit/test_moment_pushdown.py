@@ -15,9 +15,9 @@ from seamless_catalog.store.catalogdb import CatalogDB
 
 # views a user filters by interaction_key (and, where they have one, by file_id)
 VIEWS = (
-    "vad_files", "speech_segments", "ipus", "pair_ipus", "turn_intervals", "floor_ipus", "turn_events",
-    "turn_shifts", "turn_holds", "backchannels", "listening_segments", "annotation_moments",
-    "ipu_moments", "moments", "turn_taking",
+    "vad_files", "speech_segments", "ipus", "pair_ipus", "turn_intervals", "floor_ipus",
+    "turn_events", "turn_shifts", "turn_holds", "backchannels", "listening_segments",
+    "annotation_moments", "ipu_moments", "moments", "turn_taking",
 )  # fmt: skip
 STORED = ("turn_taking",)
 NO_FILE_ID = ("turn_intervals", "turn_events", "turn_taking")
