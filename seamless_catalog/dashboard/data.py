@@ -12,7 +12,7 @@ import polars as pl
 from ..catalog import Catalog
 from ..errors import UsageError
 
-MOMENTS_KEPT = 64  # interactions whose moments a Data keeps (see Data.moments)
+MOMENTS_KEPT = 8  # interactions whose moments a Data keeps (see Data.moments)
 BFI2_TRAITS = ("extraversion", "agreeableness", "conscientiousness", "neuroticism", "openness")
 
 
@@ -171,9 +171,10 @@ class Data:
         """The interaction's moments (the ``moments`` view) in time order: kind, detail, vap,
         start_s, end_s, file_id (null: a moment of the pair) and partner_file_id.
 
-        Kept for the last MOMENTS_KEPT interactions: the view is computed over every pair
-        (no derived table yet, about 1 s on the quickstart's catalog) and Streamlit asks again
-        on every rerun of the page. A Data is one snapshot, so nothing kept goes stale."""
+        Kept for the last few interactions: the filter reaches the scans, so one interaction
+        costs the same at any scale, but planning the view takes about 0.4 s (BENCHMARKS.md,
+        "Moment views") and Streamlit asks again on every rerun of the page (each click on a
+        moment). A Data is one snapshot, so nothing kept goes stale."""
         with self._kept_lock:
             kept = self._moments.get(key)
         if kept is None:

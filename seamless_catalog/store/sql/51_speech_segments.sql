@@ -1,7 +1,8 @@
--- speech_segments: each file's VAD normalised in integer ms (round(x*1000)): end<=start dropped, clipped to [0, duration_s] when known, sorted, overlapping or touching segments merged; ipu_idx groups segments into IPUs bridged over own silences < ipu_bridge_ms=200
+-- speech_segments: each file's VAD normalised in integer ms (round(x*1000)): end<=start dropped, clipped to [0, duration_s] when known, sorted, overlapping or touching segments merged; ipu_idx groups segments into IPUs bridged over own silences < ipu_bridge_ms=200; interaction_key = the file's (from files; null for a file not in the filelist), so that a filter on it reaches the scans
 create or replace view speech_segments as
 with ms as (
     select
+        f.interaction_key,
         v.file_id,
         cast(round(v.start_s * 1000) as bigint) as s,
         cast(round(v.end_s * 1000) as bigint) as e,
@@ -11,7 +12,7 @@ with ms as (
 ),
 
 clipped as (
-    select file_id, greatest(s, 0) as s, coalesce(least(e, dur), e) as e
+    select interaction_key, file_id, greatest(s, 0) as s, coalesce(least(e, dur), e) as e
     from ms
     where e > s
 ),
@@ -20,12 +21,13 @@ clipped as (
 -- (touching merges), and an IPU when it starts at least ipu_bridge_ms = 200 after them
 flagged as (
     select
-        file_id, s,
+        interaction_key, file_id, s,
         max(e) over (
-            partition by file_id order by s, e rows between unbounded preceding and 1 preceding
+            partition by interaction_key, file_id order by s, e
+            rows between unbounded preceding and 1 preceding
         ) as end_before,
         max(e) over (
-            partition by file_id order by s, e
+            partition by interaction_key, file_id order by s, e
             rows between unbounded preceding and unbounded following
         ) as file_end
     from clipped
@@ -36,6 +38,7 @@ flagged as (
 -- the latest end before the next opening row, or at the file's last end
 merged as (
     select
+        interaction_key,
         file_id,
         s,
         row_number() over w as seg_no,
@@ -43,7 +46,7 @@ merged as (
         lead(end_before, 1, file_end) over w as end_ms
     from flagged
     where end_before is null or s > end_before
-    window w as (partition by file_id order by s rows unbounded preceding)
+    window w as (partition by interaction_key, file_id order by s rows unbounded preceding)
 )
 
 select
@@ -51,5 +54,6 @@ select
     cast(seg_no - 1 as integer) as segment_idx,
     s as start_ms,
     end_ms,
-    cast(ipu_no - 1 as integer) as ipu_idx
+    cast(ipu_no - 1 as integer) as ipu_idx,
+    interaction_key
 from merged

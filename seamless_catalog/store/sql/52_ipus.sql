@@ -1,10 +1,11 @@
--- ipus: inter-pausal units per file: normalised speech segments (speech_segments) bridged over the speaker's own silences shorter than ipu_bridge_ms=200 (VAP); ms times, with the own silence before/after (null at the file's first/last IPU)
+-- ipus: inter-pausal units per file: normalised speech segments (speech_segments) bridged over the speaker's own silences shorter than ipu_bridge_ms=200 (VAP); ms times, with the own silence before/after (null at the file's first/last IPU); interaction_key as in speech_segments
 create or replace view ipus as
--- one pass over the segments in order: a segment opens an IPU when the previous one belongs to
--- another, closes it when the next one does; most IPUs are one segment (opens and closes), the
--- others are summed from their segments
-with marked as materialized (
+-- one pass over the segments in order gives each its own silence before/after; an IPU is the
+-- group of its segments (one group by: a CTE read twice would be materialized whole, and a
+-- filter on interaction_key or file_id would no longer reach the scans)
+with marked as (
     select
+        interaction_key,
         file_id,
         ipu_idx,
         start_ms,
@@ -14,42 +15,18 @@ with marked as materialized (
         start_ms - lag(end_ms) over w as silence_before_ms,
         lead(start_ms) over w - end_ms as silence_after_ms
     from speech_segments
-    window w as (partition by file_id order by segment_idx)
-),
-
-multi as (
-    select
-        file_id,
-        ipu_idx,
-        min(start_ms) as start_ms,
-        max(end_ms) as end_ms,
-        count(*) as n_segments,
-        max(silence_before_ms) filter (where opens) as silence_before_ms,
-        max(silence_after_ms) filter (where closes) as silence_after_ms
-    from marked
-    where not (opens and closes)
-    group by file_id, ipu_idx
+    window w as (partition by interaction_key, file_id order by segment_idx)
 )
 
 select
     file_id,
     ipu_idx,
-    start_ms,
-    end_ms,
-    end_ms - start_ms as duration_ms,
-    cast(1 as integer) as n_segments,
-    silence_before_ms,
-    silence_after_ms
+    min(start_ms) as start_ms,
+    max(end_ms) as end_ms,
+    max(end_ms) - min(start_ms) as duration_ms,
+    cast(count(*) as integer) as n_segments,
+    max(silence_before_ms) filter (where opens) as silence_before_ms,
+    max(silence_after_ms) filter (where closes) as silence_after_ms,
+    interaction_key
 from marked
-where opens and closes
-union all
-select
-    file_id,
-    ipu_idx,
-    start_ms,
-    end_ms,
-    end_ms - start_ms,
-    cast(n_segments as integer),
-    silence_before_ms,
-    silence_after_ms
-from multi
+group by interaction_key, file_id, ipu_idx

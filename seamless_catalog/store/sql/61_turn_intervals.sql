@@ -12,33 +12,27 @@ create or replace view turn_intervals as
 --      or N when Y started at the same instant (the previous IPU); after it whoever ends last
 --      (N when both end together);
 --   a direct handover (a zero-length gap Y -> X) when Y stops exactly where u starts.
--- pairs get a dense integer key: the pass is partitioned by it (cheaper than the text)
-with keys as materialized (
-    select interaction_key, row_number() over (order by interaction_key) as pid
-    from pairs
-),
-
-units as (
-    select k.pid, case when u.speaker = 'a' then 1 else 2 end as x, u.start_ms, u.end_ms
-    from pair_ipus as u
-    join keys as k on k.interaction_key = u.interaction_key
+-- partitioned by interaction_key, so that a filter on it reaches the scans
+with units as (
+    select interaction_key, case when speaker = 'a' then 1 else 2 end as x, start_ms, end_ms
+    from pair_ipus
 ),
 
 swept as (
     select
-        pid, x, start_ms, end_ms,
+        interaction_key, x, start_ms, end_ms,
         lag(case when x = 1 then end_ms end ignore nulls) over ordered as end_a,
         lag(case when x = 2 then end_ms end ignore nulls) over ordered as end_b,
         lag(start_ms) over ordered = start_ms as same_start_before,
         lead(start_ms) over ordered = start_ms as same_start_after
     from units
-    window ordered as (partition by pid order by start_ms, x)
+    window ordered as (partition by interaction_key order by start_ms, x)
 ),
 
 -- state codes as in a sweep: 1 = only a, 2 = only b, 3 = both, 0 = neither
 states as (
     select
-        pid,
+        interaction_key,
         case when start_ms > end_before then 0 when start_ms < end_before then 3 end as state,
         least(start_ms, end_before) as start_ms,
         case when start_ms < end_before then least(end_ms, end_before) else start_ms end as end_ms,
@@ -66,7 +60,7 @@ states as (
 
 classified as (
     select
-        pid,
+        interaction_key,
         case
             when state is null then 'gap'  -- a direct handover
             when prev_state not in (1, 2) or next_state not in (1, 2) then 'unclassified'
@@ -83,15 +77,14 @@ classified as (
 )
 
 select
-    k.interaction_key,
-    c.kind,
-    c.start_ms,
-    c.end_ms,
-    c.from_speaker,
-    c.to_speaker,
-    case c.kind
-        when 'gap' then c.end_ms - c.start_ms
-        when 'between_overlap' then c.start_ms - c.end_ms
+    interaction_key,
+    kind,
+    start_ms,
+    end_ms,
+    from_speaker,
+    to_speaker,
+    case kind
+        when 'gap' then end_ms - start_ms
+        when 'between_overlap' then start_ms - end_ms
     end as fto_ms
-from classified as c
-join keys as k on k.pid = c.pid
+from classified

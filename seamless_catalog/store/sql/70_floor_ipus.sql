@@ -12,6 +12,7 @@ marked as (
         u.interaction_key,
         u.speaker,
         u.file_id,
+        u.partner_file_id,
         u.ipu_idx,
         u.start_ms,
         u.end_ms,
@@ -27,18 +28,18 @@ numbered as (
     select
         *,
         count(*) filter (where opens) over (
-            partition by file_id order by start_ms rows unbounded preceding
+            partition by interaction_key, file_id order by start_ms rows unbounded preceding
         ) - 1 as floor_idx
     from marked
 ),
 
-floored as materialized (
+floored as (
     select
         *,
         min(start_ms) over floor as floor_start_ms,
         max(end_ms) over floor as floor_end_ms
     from numbered
-    window floor as (partition by file_id, floor_idx)
+    window floor as (partition by interaction_key, file_id, floor_idx)
 ),
 
 -- one pass over both speakers in start order (as turn_intervals sweeps them)
@@ -65,7 +66,7 @@ select
     s.interaction_key,
     s.speaker,
     s.file_id,
-    case s.speaker when 'a' then p.file_id_b else p.file_id_a end as partner_file_id,
+    s.partner_file_id,
     s.ipu_idx,
     s.start_ms,
     s.end_ms,
@@ -77,4 +78,3 @@ select
     case s.speaker when 'a' then s.floor_b else s.floor_a end as partner_floor_start_before_ms,
     case s.speaker when 'a' then s.next_b else s.next_a end as partner_start_after_ms
 from swept as s
-join pairs as p on p.interaction_key = s.interaction_key

@@ -19,8 +19,8 @@ spaced as (
         coalesce(lead(g.start_ms) over w, cast(round(f.duration_s * 1000) as bigint))
             - g.end_ms as silence_after_ms
     from floors as g
-    left join files as f on f.file_id = g.file_id
-    window w as (partition by g.file_id order by g.start_ms)
+    left join files as f on f.interaction_key = g.interaction_key and f.file_id = g.file_id
+    window w as (partition by g.interaction_key, g.file_id order by g.start_ms)
 ),
 
 vap as (
@@ -37,25 +37,34 @@ counted as (
         u.interaction_key,
         u.speaker,
         u.file_id,
-        case u.speaker when 'a' then p.file_id_b else p.file_id_a end as partner_file_id,
+        u.partner_file_id,
         u.start_ms,
         u.end_ms
     from pair_ipus as u
-    join pairs as p on p.interaction_key = u.interaction_key
     where u.is_backchannel
+),
+
+-- the two rules' rows matched on the span (a union and a group, not a full join: a filter on
+-- interaction_key passes a group by it, not a coalesce of the two sides)
+both_rules as (
+    select interaction_key, speaker, file_id, partner_file_id, start_ms, end_ms,
+        true as vap, false as counted
+    from vap
+    union all
+    select interaction_key, speaker, file_id, partner_file_id, start_ms, end_ms, false, true
+    from counted
 )
 
 select
-    coalesce(v.interaction_key, c.interaction_key) as interaction_key,
-    coalesce(v.file_id, c.file_id) as file_id,
-    coalesce(v.partner_file_id, c.partner_file_id) as partner_file_id,
-    coalesce(v.start_ms, c.start_ms) / 1000.0 as start_s,
-    coalesce(v.end_ms, c.end_ms) / 1000.0 as end_s,
+    interaction_key,
+    file_id,
+    partner_file_id,
+    start_ms / 1000.0 as start_s,
+    end_ms / 1000.0 as end_s,
     'backchannel' as kind,
-    coalesce(v.speaker, c.speaker) as speaker,
-    coalesce(v.end_ms, c.end_ms) - coalesce(v.start_ms, c.start_ms) as duration_ms,
-    v.file_id is not null as vap,
-    c.file_id is not null as during_partner_speech
-from vap as v
-full join counted as c
-    on c.file_id = v.file_id and c.start_ms = v.start_ms and c.end_ms = v.end_ms
+    speaker,
+    end_ms - start_ms as duration_ms,
+    bool_or(vap) as vap,
+    bool_or(counted) as during_partner_speech
+from both_rules
+group by interaction_key, speaker, file_id, partner_file_id, start_ms, end_ms

@@ -18,5 +18,5 @@ select
     i.silence_before_ms,
     i.silence_after_ms
 from ipus as i
-join files as f on f.file_id = i.file_id
+join files as f on f.interaction_key = i.interaction_key and f.file_id = i.file_id
 left join sides as s on s.file_id = i.file_id
