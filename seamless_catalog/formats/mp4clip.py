@@ -142,7 +142,7 @@ def _build(movie: Movie, start_s: float, end_s: float, cuts: list[TrackCut]) -> 
 
     def moov(base: int) -> bytes:
         traks = [_trak(c, positions[i] + base, movie) for i, c in enumerate(cuts)]
-        return _box(b"moov", _patch_mvhd(movie.mvhd, duration), *traks)
+        return _box(b"moov", _patch_duration(movie.mvhd, duration), *traks)
 
     ftyp = _box(b"ftyp", FTYP)
     mdat_header = _mdat_header(payload)
@@ -166,30 +166,19 @@ def _full(kind: bytes, version: int, *payload: bytes) -> bytes:
     return _box(kind, struct.pack(">I", version << 24), *payload)
 
 
-def _patch_mvhd(mvhd: bytes, duration: int) -> bytes:
-    out = bytearray(mvhd)
+# where the duration field starts after a full box's 12-byte header, (version 1, version 0):
+# tkhd has a track_ID and a reserved word where mvhd and mdhd have a timescale
+_DURATION_AT = {b"mvhd": (20, 12), b"mdhd": (20, 12), b"tkhd": (24, 16)}
+
+
+def _patch_duration(box: bytes, duration: int) -> bytes:
+    """``box`` (an mvhd, tkhd or mdhd, header included) with its duration set."""
+    out = bytearray(box)
+    v1, v0 = _DURATION_AT[bytes(out[4:8])]
     if out[8] == 1:
-        struct.pack_into(">Q", out, 8 + 4 + 20, duration)
+        struct.pack_into(">Q", out, 12 + v1, duration)
     else:
-        struct.pack_into(">I", out, 8 + 4 + 12, duration)
-    return bytes(out)
-
-
-def _patch_tkhd(tkhd: bytes, duration: int) -> bytes:
-    out = bytearray(tkhd)
-    if out[8] == 1:
-        struct.pack_into(">Q", out, 8 + 4 + 24, duration)
-    else:
-        struct.pack_into(">I", out, 8 + 4 + 16, duration)
-    return bytes(out)
-
-
-def _patch_mdhd(mdhd: bytes, duration: int) -> bytes:
-    out = bytearray(mdhd)
-    if out[8] == 1:
-        struct.pack_into(">Q", out, 8 + 4 + 20, duration)
-    else:
-        struct.pack_into(">I", out, 8 + 4 + 12, duration)
+        struct.pack_into(">I", out, 12 + v0, duration)
     return bytes(out)
 
 
@@ -258,8 +247,8 @@ def _trak(c: TrackCut, offsets: np.ndarray, movie: Movie) -> bytes:
                  struct.pack(">QqHH", c.segment, c.media_time, 1, 0))  # fmt: skip
     header = [t.raw[k] for k in (b"vmhd", b"smhd", b"nmhd", b"sthd") if k in t.raw]
     minf = _box(b"minf", *header, t.raw.get(b"dinf", _dinf()), _stbl(c, offsets))
-    mdia = _box(b"mdia", _patch_mdhd(t.raw[b"mdhd"], media_duration), t.raw[b"hdlr"], minf)
-    return _box(b"trak", _patch_tkhd(t.raw[b"tkhd"], c.segment), _box(b"edts", elst), mdia)
+    mdia = _box(b"mdia", _patch_duration(t.raw[b"mdhd"], media_duration), t.raw[b"hdlr"], minf)
+    return _box(b"trak", _patch_duration(t.raw[b"tkhd"], c.segment), _box(b"edts", elst), mdia)
 
 
 def _dinf() -> bytes:
